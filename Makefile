@@ -1,0 +1,43 @@
+# lenet: the everyday commands. Needs only python3 (>= 3.10) and make.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+
+.PHONY: help venv test lint train evaluate bench lab clean
+
+help:
+	@echo "make test   - create $(VENV) if needed, install lenet[dev], run all tests and notebooks (quick mode)"
+	@echo "make train  - train LeNet-5 on MNIST (downloads it first if needed), report test accuracy"
+	@echo "make lab    - open the notebooks in JupyterLab"
+	@echo "make bench  - time a training epoch: lenet vs PyTorch (if installed)"
+	@echo "make lint   - ruff lint and format check"
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(PY)
+	$(PY) -m pip install -e ".[dev]"
+	touch $@
+
+venv: $(VENV)/.installed
+
+# Notebooks run in quick mode here (small subsets); set LENET_QUICK=0 to run them in full.
+test: venv
+	LENET_QUICK=$${LENET_QUICK:-1} $(PY) -m pytest --nbval-lax tests notebooks
+
+lint: venv
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+train: venv
+	$(PY) -m lenet train
+
+bench: venv
+	$(PY) -m lenet bench
+
+lab: venv
+	$(VENV)/bin/jupyter lab notebooks/
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

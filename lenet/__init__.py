@@ -1,0 +1,49 @@
+"""lenet: a numpy CNN you can read, check and train."""
+
+from lenet.gradcheck import check_layer, check_loss, numerical_gradient, relative_error
+from lenet.layers import (
+    AvgPool2d,
+    Conv2d,
+    Flatten,
+    Layer,
+    LeakyReLU,
+    Linear,
+    MaxPool2d,
+    ReLU,
+    Sigmoid,
+    Tanh,
+)
+from lenet.losses import MSELoss, SoftmaxCrossEntropy, log_softmax, softmax
+from lenet.models import LeNet5, Sequential, load, save
+from lenet.optim import SGD, Adam, ExponentialDecay, StepDecay
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Adam",
+    "AvgPool2d",
+    "Conv2d",
+    "ExponentialDecay",
+    "Flatten",
+    "Layer",
+    "LeNet5",
+    "LeakyReLU",
+    "Linear",
+    "MSELoss",
+    "MaxPool2d",
+    "ReLU",
+    "SGD",
+    "Sequential",
+    "Sigmoid",
+    "SoftmaxCrossEntropy",
+    "StepDecay",
+    "Tanh",
+    "check_layer",
+    "check_loss",
+    "load",
+    "log_softmax",
+    "numerical_gradient",
+    "relative_error",
+    "save",
+    "softmax",
+]

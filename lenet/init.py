@@ -1,0 +1,36 @@
+"""Weight initialisation from a seeded np.random.Generator.
+
+He (Kaiming) for ReLU-family layers keeps the activations' variance constant through a ReLU;
+Glorot (Xavier) suits tanh and sigmoid.
+"""
+
+import numpy as np
+
+__all__ = ["as_generator", "initial_weights", "INITS"]
+
+INITS = ("he", "glorot")
+
+
+def as_generator(rng):
+    """A np.random.Generator from a Generator, an int seed, or None (fresh entropy)."""
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if rng is None or isinstance(rng, (int, np.integer)):
+        return np.random.default_rng(rng)
+    raise TypeError(f"rng must be a np.random.Generator, an int seed or None, got {type(rng)}")
+
+
+def initial_weights(shape, fan_in, fan_out, init, rng, dtype):
+    """Random weights of the given shape.
+
+    he:     normal with std sqrt(2 / fan_in)
+    glorot: uniform on [-a, a] with a = sqrt(6 / (fan_in + fan_out))
+    """
+    if init == "he":
+        w = rng.standard_normal(shape) * np.sqrt(2.0 / fan_in)
+    elif init == "glorot":
+        limit = np.sqrt(6.0 / (fan_in + fan_out))
+        w = rng.uniform(-limit, limit, size=shape)
+    else:
+        raise ValueError(f"init must be one of {INITS}, got {init!r}")
+    return w.astype(dtype)

@@ -1,0 +1,380 @@
+"""Layers: each one a forward pass that caches what it needs and a backward pass that uses it.
+
+The contract every layer follows:
+
+    layer.params      dict name -> array ({} for layers without parameters)
+    layer.grads       dict with the same keys, filled by backward()
+    y  = layer.forward(x)
+    dx = layer.backward(dy)    # dL/dx; never changes dy, never updates weights
+
+Images are (N, C, H, W); feature vectors are (N, D).
+"""
+
+import numpy as np
+
+from lenet import _im2col
+from lenet.init import as_generator, initial_weights
+
+__all__ = [
+    "Layer",
+    "Linear",
+    "Conv2d",
+    "MaxPool2d",
+    "AvgPool2d",
+    "ReLU",
+    "LeakyReLU",
+    "Tanh",
+    "Sigmoid",
+    "Flatten",
+]
+
+
+class Layer:
+    """Base class: parameter dicts, the forward cache and the checks every layer shares."""
+
+    def __init__(self):
+        self.params = {}
+        self.grads = {}
+        self._cache = None
+
+    def forward(self, x):
+        raise NotImplementedError
+
+    def backward(self, dout):
+        raise NotImplementedError
+
+    def spec(self):
+        """The constructor arguments that rebuild this layer (used by checkpoints)."""
+        return {}
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in self.spec().items())
+        return f"{type(self).__name__}({args})"
+
+    def _cached(self):
+        if self._cache is None:
+            raise RuntimeError(
+                f"{type(self).__name__}.backward() was called before forward(): "
+                "run forward(x) first, backward uses what forward cached"
+            )
+        return self._cache
+
+    def _check_dout(self, dout, expected_shape):
+        dout = np.asarray(dout)
+        if dout.shape != expected_shape:
+            raise ValueError(
+                f"{type(self).__name__}.backward expected dout of shape {expected_shape} "
+                f"(the shape forward returned), got {dout.shape}"
+            )
+        return dout
+
+
+def _positive_int(name, value):
+    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def _non_negative_int(name, value):
+    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 0:
+        raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
+    return int(value)
+
+
+def _check_images(layer, x, channels=None):
+    """x must be (N, C, H, W), with C == channels when given."""
+    x = np.asarray(x)
+    if x.ndim != 4:
+        raise ValueError(
+            f"{type(layer).__name__} expects images of shape (N, C, H, W), "
+            f"got an array of shape {x.shape} ({x.ndim} dimensions)"
+        )
+    if channels is not None and x.shape[1] != channels:
+        raise ValueError(
+            f"{type(layer).__name__} expects {channels} input channels, "
+            f"got {x.shape[1]} (input shape {x.shape})"
+        )
+    return x
+
+
+def _check_window_fits(layer, x, kernel_size, padding):
+    h, w = x.shape[2] + 2 * padding, x.shape[3] + 2 * padding
+    if kernel_size > h or kernel_size > w:
+        raise ValueError(
+            f"{type(layer).__name__}: window {kernel_size}x{kernel_size} is larger than the "
+            f"padded input {h}x{w} (input shape {x.shape}, padding {padding})"
+        )
+
+
+class Linear(Layer):
+    """y = x @ W + b with x: (N, in), W: (in, out), b: (out,) -> y: (N, out)."""
+
+    def __init__(self, in_features, out_features, bias=True, init="he", dtype=np.float32, rng=None):
+        super().__init__()
+        self.in_features = _positive_int("in_features", in_features)
+        self.out_features = _positive_int("out_features", out_features)
+        self.bias = bool(bias)
+        self.init = init
+        rng = as_generator(rng)
+        shape = (self.in_features, self.out_features)
+        self.params["W"] = initial_weights(shape, in_features, out_features, init, rng, dtype)
+        if self.bias:
+            self.params["b"] = np.zeros(out_features, dtype=dtype)
+
+    def spec(self):
+        return {
+            "in_features": self.in_features,
+            "out_features": self.out_features,
+            "bias": self.bias,
+            "init": self.init,
+        }
+
+    def forward(self, x):
+        x = np.asarray(x)
+        if x.ndim != 2 or x.shape[1] != self.in_features:
+            raise ValueError(
+                f"Linear expects input of shape (N, {self.in_features}), got {x.shape}"
+            )
+        W = self.params["W"]
+        x = x.astype(W.dtype, copy=False)
+        self._cache = x
+        y = x @ W
+        if self.bias:
+            y += self.params["b"]
+        return y
+
+    def backward(self, dout):
+        x = self._cached()
+        dout = self._check_dout(dout, (x.shape[0], self.out_features))
+        self.grads["W"] = x.T @ dout
+        if self.bias:
+            self.grads["b"] = dout.sum(axis=0)
+        return dout @ self.params["W"].T
+
+
+class Conv2d(Layer):
+    """2-D cross-correlation, as in every framework.
+
+    x: (N, C, H, W), W: (O, C, K, K), b: (O,) -> y: (N, O, H', W'),
+    H' = (H + 2P - K) // S + 1, zero padding P, stride S.
+
+    With ``input_grad=False`` (a first layer) backward skips dL/dx, which nothing needs for
+    an input image, and returns None.
+    """
+
+    def __init__(
+        self,
+        in_channels,
+        out_channels,
+        kernel_size,
+        stride=1,
+        padding=0,
+        bias=True,
+        init="he",
+        input_grad=True,
+        dtype=np.float32,
+        rng=None,
+    ):
+        super().__init__()
+        self.in_channels = _positive_int("in_channels", in_channels)
+        self.out_channels = _positive_int("out_channels", out_channels)
+        self.kernel_size = _positive_int("kernel_size", kernel_size)
+        self.stride = _positive_int("stride", stride)
+        self.padding = _non_negative_int("padding", padding)
+        self.bias = bool(bias)
+        self.init = init
+        self.input_grad = bool(input_grad)
+        rng = as_generator(rng)
+        k = self.kernel_size
+        shape = (out_channels, in_channels, k, k)
+        fan_in, fan_out = in_channels * k * k, out_channels * k * k
+        self.params["W"] = initial_weights(shape, fan_in, fan_out, init, rng, dtype)
+        if self.bias:
+            self.params["b"] = np.zeros(out_channels, dtype=dtype)
+
+    def spec(self):
+        return {
+            "in_channels": self.in_channels,
+            "out_channels": self.out_channels,
+            "kernel_size": self.kernel_size,
+            "stride": self.stride,
+            "padding": self.padding,
+            "bias": self.bias,
+            "init": self.init,
+            "input_grad": self.input_grad,
+        }
+
+    def forward(self, x):
+        x = _check_images(self, x, self.in_channels)
+        _check_window_fits(self, x, self.kernel_size, self.padding)
+        W = self.params["W"]
+        xp = _im2col.pad(x.astype(W.dtype, copy=False), self.padding)
+        n = x.shape[0]
+        h_out = _im2col.output_size(x.shape[2], self.kernel_size, self.stride, self.padding)
+        w_out = _im2col.output_size(x.shape[3], self.kernel_size, self.stride, self.padding)
+        cols = _im2col.im2col(xp, self.kernel_size, self.stride)  # (N*H'*W', C*K*K)
+        y = cols @ W.reshape(self.out_channels, -1).T  # (N*H'*W', O)
+        if self.bias:
+            y += self.params["b"]
+        self._cache = (cols, xp.shape)
+        return y.reshape(n, h_out, w_out, self.out_channels).transpose(0, 3, 1, 2)
+
+    def backward(self, dout):
+        cols, padded_shape = self._cached()
+        n, _, hp, wp = padded_shape
+        k, s, p = self.kernel_size, self.stride, self.padding
+        expected = (n, self.out_channels, (hp - k) // s + 1, (wp - k) // s + 1)
+        dout = self._check_dout(dout, expected)
+        dy = dout.transpose(0, 2, 3, 1).reshape(-1, self.out_channels)  # (N*H'*W', O)
+        W = self.params["W"]
+        self.grads["W"] = (dy.T @ cols).reshape(W.shape)
+        if self.bias:
+            self.grads["b"] = dy.sum(axis=0)
+        if not self.input_grad:
+            return None
+        dcols = dy @ W.reshape(self.out_channels, -1)  # (N*H'*W', C*K*K)
+        dxp = _im2col.col2im(dcols, padded_shape, k, s)
+        return dxp[:, :, p : hp - p, p : wp - p]
+
+
+class _Pool2d(Layer):
+    """Shared set-up of the pooling layers: window K, stride S (default K), padding P."""
+
+    def __init__(self, kernel_size, stride=None, padding=0):
+        super().__init__()
+        self.kernel_size = _positive_int("kernel_size", kernel_size)
+        self.stride = self.kernel_size if stride is None else _positive_int("stride", stride)
+        self.padding = _non_negative_int("padding", padding)
+
+    def spec(self):
+        return {"kernel_size": self.kernel_size, "stride": self.stride, "padding": self.padding}
+
+    def _windows(self, x, pad_value):
+        """x: (N, C, H, W) -> padded x and its windows (N, C, H', W', K, K)."""
+        x = _check_images(self, x)
+        _check_window_fits(self, x, self.kernel_size, self.padding)
+        xp = _im2col.pad(x, self.padding, pad_value)
+        return xp, _im2col.windows(xp, self.kernel_size, self.stride)
+
+    def _unpad(self, dxp):
+        p = self.padding
+        return dxp[:, :, p : dxp.shape[2] - p, p : dxp.shape[3] - p]
+
+
+class MaxPool2d(_Pool2d):
+    """Maximum over each K x K window; pads with -inf.
+
+    The gradient of a window goes to one maximum: the first in row-major order (as PyTorch
+    does), never split over ties.
+    """
+
+    def forward(self, x):
+        xp, win = self._windows(x, -np.inf)
+        n, c, h_out, w_out, k, _ = win.shape
+        flat = win.reshape(n, c, h_out, w_out, k * k)
+        argmax = flat.argmax(axis=-1)
+        self._cache = (argmax, xp.shape, xp.dtype)
+        return np.take_along_axis(flat, argmax[..., None], axis=-1)[..., 0]
+
+    def backward(self, dout):
+        argmax, padded_shape, dtype = self._cached()
+        dout = self._check_dout(dout, argmax.shape)
+        k = self.kernel_size
+        # One-hot over the window positions: (N, C, H', W', K*K), then scattered back.
+        onehot = argmax[..., None] == np.arange(k * k)
+        dwin = (onehot * dout[..., None]).astype(dtype, copy=False)
+        dwin = dwin.reshape(*argmax.shape, k, k)
+        return self._unpad(_im2col.scatter_windows(dwin, padded_shape, self.stride))
+
+
+class AvgPool2d(_Pool2d):
+    """Mean over each K x K window; zero padding counts in the mean (PyTorch's default)."""
+
+    def forward(self, x):
+        xp, win = self._windows(x, 0.0)
+        self._cache = (win.shape, xp.shape, xp.dtype)
+        return win.mean(axis=(-2, -1), dtype=xp.dtype)
+
+    def backward(self, dout):
+        win_shape, padded_shape, dtype = self._cached()
+        dout = self._check_dout(dout, win_shape[:4])
+        k = self.kernel_size
+        share = (dout / (k * k)).astype(dtype, copy=False)
+        dwin = np.broadcast_to(share[..., None, None], win_shape)
+        return self._unpad(_im2col.scatter_windows(dwin, padded_shape, self.stride))
+
+
+class _Elementwise(Layer):
+    """An activation applied to every element; keeps the input's shape and dtype."""
+
+    def forward(self, x):
+        x = np.asarray(x)
+        y, local_grad = self._apply(x)
+        self._cache = local_grad
+        return y
+
+    def backward(self, dout):
+        local_grad = self._cached()
+        dout = self._check_dout(dout, local_grad.shape)
+        return dout * local_grad
+
+    def _apply(self, x):
+        """Return (f(x), f'(x)); f'(x) is what backward multiplies dout by."""
+        raise NotImplementedError
+
+
+class ReLU(_Elementwise):
+    """max(0, x); derivative 1 where x > 0, else 0."""
+
+    def _apply(self, x):
+        positive = x > 0
+        return x * positive, positive.astype(x.dtype)
+
+
+class LeakyReLU(_Elementwise):
+    """x where x > 0, else negative_slope * x."""
+
+    def __init__(self, negative_slope=0.01):
+        super().__init__()
+        self.negative_slope = float(negative_slope)
+
+    def spec(self):
+        return {"negative_slope": self.negative_slope}
+
+    def _apply(self, x):
+        slope = np.where(x > 0, 1.0, self.negative_slope).astype(x.dtype)
+        return x * slope, slope
+
+
+class Tanh(_Elementwise):
+    """tanh(x); derivative 1 - tanh(x)^2."""
+
+    def _apply(self, x):
+        y = np.tanh(x)
+        return y, 1 - y * y
+
+
+class Sigmoid(_Elementwise):
+    """1 / (1 + exp(-x)), computed without overflow; derivative s (1 - s)."""
+
+    def _apply(self, x):
+        # exp(-|x|) never overflows; both branches give the same function.
+        e = np.exp(-np.abs(x))
+        y = np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+        return y, y * (1 - y)
+
+
+class Flatten(Layer):
+    """(N, C, H, W) -> (N, C * H * W), and back in backward."""
+
+    def forward(self, x):
+        x = np.asarray(x)
+        if x.ndim < 2:
+            raise ValueError(f"Flatten expects at least (N, D), got shape {x.shape}")
+        self._cache = x.shape
+        return x.reshape(x.shape[0], -1)
+
+    def backward(self, dout):
+        shape = self._cached()
+        dout = self._check_dout(dout, (shape[0], int(np.prod(shape[1:]))))
+        return dout.reshape(shape)
