@@ -1,0 +1,109 @@
+"""Sequential and LeNet5: shapes, the ln 10 start, and the overfitting sanity check."""
+
+import numpy as np
+import pytest
+
+import lenet
+
+
+def synthetic_digits(n, seed=0):
+    """n random 'images' in [0, 1] with random labels: (n, 1, 28, 28), (n,)."""
+    rng = np.random.default_rng(seed)
+    return rng.random((n, 1, 28, 28), dtype=np.float32), rng.integers(0, 10, n)
+
+
+@pytest.mark.parametrize("n", [1, 64])
+@pytest.mark.parametrize(("activation", "pool"), [("relu", "max"), ("sigmoid", "avg")])
+def test_lenet5_output_shape(n, activation, pool):
+    x, _ = synthetic_digits(n)
+    logits = lenet.LeNet5(activation, pool, rng=0).forward(x)
+    assert logits.shape == (n, 10)
+    assert logits.dtype == np.float32
+
+
+def test_lenet5_layer_shapes_and_parameter_count():
+    model = lenet.LeNet5(rng=0)
+    shapes = [shape for _, shape, _ in model.summary((1, 1, 28, 28))]
+    assert shapes == [
+        (1, 1, 28, 28),
+        (1, 6, 28, 28),
+        (1, 6, 28, 28),
+        (1, 6, 14, 14),
+        (1, 16, 10, 10),
+        (1, 16, 10, 10),
+        (1, 16, 5, 5),
+        (1, 400),
+        (1, 120),
+        (1, 120),
+        (1, 84),
+        (1, 84),
+        (1, 10),
+    ]
+    # 156 + 2,416 + 48,120 + 10,164 + 850
+    assert model.parameter_count() == 61_706
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize(("activation", "pool"), [("relu", "max"), ("sigmoid", "avg")])
+def test_initial_loss_is_close_to_ln_10(seed, activation, pool):
+    x, y = synthetic_digits(128, seed)
+    logits = lenet.LeNet5(activation, pool, rng=seed).forward(x * (x > 0.8))  # sparse, like ink
+    assert lenet.SoftmaxCrossEntropy().forward(logits, y) == pytest.approx(np.log(10), abs=0.1)
+
+
+def test_lenet5_overfits_64_samples():
+    """Catches the classic silent bugs: accuracy stuck at 10%, weights never updated."""
+    x, y = synthetic_digits(64, seed=1)
+    model = lenet.LeNet5(rng=0)
+    loss = lenet.SoftmaxCrossEntropy()
+    opt = lenet.SGD(model, lr=0.05, momentum=0.9)
+    for _ in range(300):
+        loss.forward(model.forward(x), y)
+        model.backward(loss.backward())
+        opt.step()
+    accuracy = np.mean(model.forward(x).argmax(axis=1) == y)
+    assert accuracy == 1.0
+    assert loss.forward(model.forward(x), y) < 0.05
+
+
+def test_lenet5_full_model_gradient_check():
+    """Backprop through every layer of the net at once, in float64."""
+    model = lenet.LeNet5("tanh", "avg", dtype=np.float64, rng=0)
+    model.layers[0].input_grad = True
+    rng = np.random.default_rng(0)
+    x, y = rng.random((2, 1, 28, 28)), np.array([3, 8])
+    loss = lenet.SoftmaxCrossEntropy()
+    loss.forward(model.forward(x), y)
+    model.backward(loss.backward())
+    last = model.layers[-1]
+    numeric = lenet.numerical_gradient(
+        lambda _: loss.forward(model.forward(x), y), last.params["W"]
+    )
+    assert lenet.relative_error(last.grads["W"], numeric) < 1e-6
+    first = model.layers[0]
+    analytic_b = first.grads["b"].copy()
+    numeric_b = lenet.numerical_gradient(
+        lambda _: loss.forward(model.forward(x), y), first.params["b"]
+    )
+    assert lenet.relative_error(analytic_b, numeric_b) < 1e-6
+
+
+def test_lenet5_rejects_unknown_options():
+    with pytest.raises(ValueError, match="activation must be one of"):
+        lenet.LeNet5(activation="gelu")
+    with pytest.raises(ValueError, match="pool must be one of"):
+        lenet.LeNet5(pool="min")
+
+
+def test_sequential_rejects_non_layers():
+    with pytest.raises(TypeError, match="Sequential takes layers, got int"):
+        lenet.Sequential(lenet.ReLU(), 3)
+
+
+def test_sequential_backward_returns_the_input_gradient():
+    model = lenet.Sequential(lenet.Linear(3, 4, dtype=np.float64, rng=0), lenet.Tanh())
+    x = np.random.default_rng(0).standard_normal((2, 3))
+    errors = lenet.check_layer(model.layers[0], x)
+    assert errors["x"] < 1e-6
+    model.forward(x)
+    assert model.backward(np.ones((2, 4))).shape == (2, 3)
