@@ -1,13 +1,22 @@
 """Sliding-window helpers shared by Conv2d and the pools: the one place that knows strides.
 
 A window of size K moved with stride S over a padded image of size H + 2P lands at
-H' = (H + 2P - K) // S + 1 positions along each axis.
+H' = (H + 2P - K) // S + 1 positions along each axis. The window offset (i, j) inside the
+K x K window picks, for every position at once, the strided slice
+
+    xp[:, :, i : i + S*H' : S, j : j + S*W' : S]      shape (N, C, H', W')
+
+so every helper here loops over the K x K offsets only, each step one vectorised numpy call.
+
+Memory layout: arrays these helpers create have the logical shape (N, C, H, W) but store the
+batch axis last in memory (C, H, W, N). A strided slice then still moves over runs of N
+contiguous numbers, the matrix products of a convolution read and write contiguous blocks,
+and the layers that follow (ReLU, pooling) keep that layout for free.
 """
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
-__all__ = ["output_size", "pad", "windows", "im2col", "col2im", "scatter_windows"]
+__all__ = ["output_size", "offsets", "window_slice", "batch_last", "pad", "im2col", "col2im"]
 
 
 def output_size(size, kernel_size, stride, padding):
@@ -15,55 +24,65 @@ def output_size(size, kernel_size, stride, padding):
     return (size + 2 * padding - kernel_size) // stride + 1
 
 
+def offsets(kernel_size):
+    """Every offset (i, j) inside a K x K window, in row-major order."""
+    return [(i, j) for i in range(kernel_size) for j in range(kernel_size)]
+
+
+def window_slice(i, j, stride, h_out, w_out):
+    """Index of offset (i, j) of every window: selects (N, C, H', W') from (N, C, Hp, Wp)."""
+    return (
+        slice(None),
+        slice(None),
+        slice(i, i + stride * h_out, stride),
+        slice(j, j + stride * w_out, stride),
+    )
+
+
+def batch_last(shape, dtype, fill=0):
+    """An array of logical shape (N, C, H, W), stored as (C, H, W, N), filled with fill."""
+    n, c, h, w = shape
+    return np.full((c, h, w, n), fill, dtype=dtype).transpose(3, 0, 1, 2)
+
+
 def pad(x, padding, value=0.0):
     """Pad the two spatial axes of x: (N, C, H, W) -> (N, C, H + 2P, W + 2P)."""
     if padding == 0:
         return x
+    n, c, h, w = x.shape
     p = padding
-    return np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)), constant_values=value)
+    xp = batch_last((n, c, h + 2 * p, w + 2 * p), x.dtype, fill=value)
+    xp[:, :, p : p + h, p : p + w] = x
+    return xp
 
 
-def windows(xp, kernel_size, stride):
-    """A read-only view of every K x K window of a padded image.
+def im2col(xp, kernel_size, stride, out=None):
+    """Unroll every window into a column: (N, C, Hp, Wp) -> (C * K * K, H' * W' * N).
 
-    xp: (N, C, Hp, Wp) -> (N, C, H', W', K, K); no data is copied.
+    Rows run over (c, i, j), the layout of W.reshape(O, C * K * K), so that a convolution
+    becomes one matrix product W2d @ cols; columns run over (h', w', n). ``out``, when it has
+    the right size and dtype, is reused instead of allocating a new array.
     """
-    view = sliding_window_view(xp, (kernel_size, kernel_size), axis=(2, 3))
-    return view[:, :, ::stride, ::stride]
-
-
-def im2col(xp, kernel_size, stride):
-    """Unroll every window into a row: (N, C, Hp, Wp) -> (N * H' * W', C * K * K).
-
-    Rows run over (n, h', w'), columns over (c, i, j): the layout of W.reshape(O, C * K * K),
-    so that a convolution becomes one matrix product.
-    """
-    n, c = xp.shape[:2]
-    view = windows(xp, kernel_size, stride)  # (N, C, H', W', K, K)
-    h_out, w_out = view.shape[2:4]
-    return view.transpose(0, 2, 3, 1, 4, 5).reshape(n * h_out * w_out, c * kernel_size**2)
-
-
-def scatter_windows(dwin, padded_shape, stride):
-    """Add window-shaped gradients back onto the padded image they were read from.
-
-    dwin: (N, C, H', W', K, K) -> (N, C, Hp, Wp). Overlapping windows (S < K) add up.
-    Loops over the K x K kernel offsets only; each step is one strided, vectorised add.
-    """
-    n, c, h_out, w_out, k, _ = dwin.shape
-    dxp = np.zeros(padded_shape, dtype=dwin.dtype)
-    for i in range(k):
-        for j in range(k):
-            dxp[:, :, i : i + stride * h_out : stride, j : j + stride * w_out : stride] += dwin[
-                :, :, :, :, i, j
-            ]
-    return dxp
+    n, c, hp, wp = xp.shape
+    k = kernel_size
+    h_out, w_out = (hp - k) // stride + 1, (wp - k) // stride + 1
+    shape = (c, k, k, h_out, w_out, n)
+    if out is not None and out.size == np.prod(shape) and out.dtype == xp.dtype:
+        cols = out.reshape(shape)
+    else:
+        cols = np.empty(shape, dtype=xp.dtype)
+    for i, j in offsets(k):
+        cols[:, i, j] = xp[window_slice(i, j, stride, h_out, w_out)].transpose(1, 2, 3, 0)
+    return cols.reshape(c * k * k, h_out * w_out * n)
 
 
 def col2im(dcols, padded_shape, kernel_size, stride):
-    """The adjoint of im2col: (N * H' * W', C * K * K) -> (N, C, Hp, Wp), overlaps summed."""
+    """The adjoint of im2col: (C * K * K, H' * W' * N) -> (N, C, Hp, Wp), overlaps summed."""
     n, c, hp, wp = padded_shape
-    h_out = (hp - kernel_size) // stride + 1
-    w_out = (wp - kernel_size) // stride + 1
-    dwin = dcols.reshape(n, h_out, w_out, c, kernel_size, kernel_size).transpose(0, 3, 1, 2, 4, 5)
-    return scatter_windows(dwin, padded_shape, stride)
+    k = kernel_size
+    h_out, w_out = (hp - k) // stride + 1, (wp - k) // stride + 1
+    dcols = dcols.reshape(c, k, k, h_out, w_out, n)
+    dxp = batch_last(padded_shape, dcols.dtype)
+    for i, j in offsets(k):
+        dxp[window_slice(i, j, stride, h_out, w_out)] += dcols[:, i, j].transpose(3, 0, 1, 2)
+    return dxp

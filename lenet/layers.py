@@ -212,12 +212,14 @@ class Conv2d(Layer):
         n = x.shape[0]
         h_out = _im2col.output_size(x.shape[2], self.kernel_size, self.stride, self.padding)
         w_out = _im2col.output_size(x.shape[3], self.kernel_size, self.stride, self.padding)
-        cols = _im2col.im2col(xp, self.kernel_size, self.stride)  # (N*H'*W', C*K*K)
-        y = cols @ W.reshape(self.out_channels, -1).T  # (N*H'*W', O)
+        # The column buffer is reused from batch to batch: (C*K*K, H'*W'*N).
+        reuse = self._cache[0] if self._cache is not None else None
+        cols = _im2col.im2col(xp, self.kernel_size, self.stride, out=reuse)
+        y = W.reshape(self.out_channels, -1) @ cols  # (O, H'*W'*N)
         if self.bias:
-            y += self.params["b"]
+            y += self.params["b"][:, None]
         self._cache = (cols, xp.shape)
-        return y.reshape(n, h_out, w_out, self.out_channels).transpose(0, 3, 1, 2)
+        return y.reshape(self.out_channels, h_out, w_out, n).transpose(3, 0, 1, 2)
 
     def backward(self, dout):
         cols, padded_shape = self._cached()
@@ -225,14 +227,15 @@ class Conv2d(Layer):
         k, s, p = self.kernel_size, self.stride, self.padding
         expected = (n, self.out_channels, (hp - k) // s + 1, (wp - k) // s + 1)
         dout = self._check_dout(dout, expected)
-        dy = dout.transpose(0, 2, 3, 1).reshape(-1, self.out_channels)  # (N*H'*W', O)
+        dy = dout.transpose(1, 2, 3, 0).reshape(self.out_channels, -1)  # (O, H'*W'*N)
         W = self.params["W"]
-        self.grads["W"] = (dy.T @ cols).reshape(W.shape)
+        # (cols @ dy.T).T is dy @ cols.T; BLAS is much faster at this long-K shape this way round.
+        self.grads["W"] = (cols @ dy.T).T.reshape(W.shape)
         if self.bias:
-            self.grads["b"] = dy.sum(axis=0)
+            self.grads["b"] = dy.sum(axis=1)
         if not self.input_grad:
             return None
-        dcols = dy @ W.reshape(self.out_channels, -1)  # (N*H'*W', C*K*K)
+        dcols = W.reshape(self.out_channels, -1).T @ dy  # (C*K*K, H'*W'*N)
         dxp = _im2col.col2im(dcols, padded_shape, k, s)
         return dxp[:, :, p : hp - p, p : wp - p]
 
@@ -249,12 +252,18 @@ class _Pool2d(Layer):
     def spec(self):
         return {"kernel_size": self.kernel_size, "stride": self.stride, "padding": self.padding}
 
-    def _windows(self, x, pad_value):
-        """x: (N, C, H, W) -> padded x and its windows (N, C, H', W', K, K)."""
+    def _pad(self, x, pad_value):
+        """x: (N, C, H, W) -> padded (N, C, Hp, Wp) and the output size (H', W')."""
         x = _check_images(self, x)
         _check_window_fits(self, x, self.kernel_size, self.padding)
         xp = _im2col.pad(x, self.padding, pad_value)
-        return xp, _im2col.windows(xp, self.kernel_size, self.stride)
+        k, s = self.kernel_size, self.stride
+        return xp, ((xp.shape[2] - k) // s + 1, (xp.shape[3] - k) // s + 1)
+
+    def _slices(self, out_size):
+        """The strided slice of each window offset, in row-major order."""
+        k, s = self.kernel_size, self.stride
+        return [_im2col.window_slice(i, j, s, *out_size) for i, j in _im2col.offsets(k)]
 
     def _unpad(self, dxp):
         p = self.padding
@@ -269,39 +278,46 @@ class MaxPool2d(_Pool2d):
     """
 
     def forward(self, x):
-        xp, win = self._windows(x, -np.inf)
-        n, c, h_out, w_out, k, _ = win.shape
-        flat = win.reshape(n, c, h_out, w_out, k * k)
-        argmax = flat.argmax(axis=-1)
-        self._cache = (argmax, xp.shape, xp.dtype)
-        return np.take_along_axis(flat, argmax[..., None], axis=-1)[..., 0]
+        xp, out_size = self._pad(x, -np.inf)
+        slices = self._slices(out_size)
+        y = xp[slices[0]].copy(order="K")
+        for sl in slices[1:]:
+            np.maximum(y, xp[sl], out=y)
+        self._cache = (xp, y)
+        return y
 
     def backward(self, dout):
-        argmax, padded_shape, dtype = self._cached()
-        dout = self._check_dout(dout, argmax.shape)
-        k = self.kernel_size
-        # One-hot over the window positions: (N, C, H', W', K*K), then scattered back.
-        onehot = argmax[..., None] == np.arange(k * k)
-        dwin = (onehot * dout[..., None]).astype(dtype, copy=False)
-        dwin = dwin.reshape(*argmax.shape, k, k)
-        return self._unpad(_im2col.scatter_windows(dwin, padded_shape, self.stride))
+        xp, y = self._cached()
+        dout = self._check_dout(dout, y.shape)
+        dxp = _im2col.batch_last(xp.shape, xp.dtype)
+        remaining = dout.astype(xp.dtype)  # each window's gradient, until its first max takes it
+        for sl in self._slices(y.shape[2:]):
+            routed = remaining * (xp[sl] == y)
+            dxp[sl] += routed
+            remaining -= routed
+        return self._unpad(dxp)
 
 
 class AvgPool2d(_Pool2d):
     """Mean over each K x K window; zero padding counts in the mean (PyTorch's default)."""
 
     def forward(self, x):
-        xp, win = self._windows(x, 0.0)
-        self._cache = (win.shape, xp.shape, xp.dtype)
-        return win.mean(axis=(-2, -1), dtype=xp.dtype)
+        xp, out_size = self._pad(x, 0.0)
+        slices = self._slices(out_size)
+        total = xp[slices[0]].copy(order="K")
+        for sl in slices[1:]:
+            total += xp[sl]
+        self._cache = (xp.shape, xp.dtype, total.shape)
+        return total / self.kernel_size**2
 
     def backward(self, dout):
-        win_shape, padded_shape, dtype = self._cached()
-        dout = self._check_dout(dout, win_shape[:4])
-        k = self.kernel_size
-        share = (dout / (k * k)).astype(dtype, copy=False)
-        dwin = np.broadcast_to(share[..., None, None], win_shape)
-        return self._unpad(_im2col.scatter_windows(dwin, padded_shape, self.stride))
+        padded_shape, dtype, out_shape = self._cached()
+        dout = self._check_dout(dout, out_shape)
+        share = (dout / self.kernel_size**2).astype(dtype, copy=False)
+        dxp = _im2col.batch_last(padded_shape, dtype)
+        for sl in self._slices(out_shape[2:]):
+            dxp[sl] += share
+        return self._unpad(dxp)
 
 
 class _Elementwise(Layer):
@@ -328,7 +344,7 @@ class ReLU(_Elementwise):
 
     def _apply(self, x):
         positive = x > 0
-        return x * positive, positive.astype(x.dtype)
+        return np.maximum(x, 0), positive
 
 
 class LeakyReLU(_Elementwise):
