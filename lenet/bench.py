@@ -1,0 +1,163 @@
+"""Benchmark: one training epoch of LeNet-5 with lenet and with PyTorch (CPU), side by side.
+
+Both train the same network (ReLU, max pooling), with the same batch size and optimizer
+(SGD, momentum 0.9), in float32, on the same MNIST-shaped random images, shuffled each epoch.
+The two alternate so that a slow spell of the machine hits both. ``--profile`` adds the
+forward and backward time of each lenet layer for one batch.
+"""
+
+import statistics
+import time
+import tracemalloc
+
+import numpy as np
+from threadpoolctl import threadpool_info
+
+from lenet.data import iterate_minibatches
+from lenet.losses import SoftmaxCrossEntropy
+from lenet.models import LeNet5
+from lenet.optim import SGD
+
+__all__ = ["synthetic_mnist", "lenet_epoch", "torch_epoch", "layer_profile", "run"]
+
+LR, MOMENTUM = 0.01, 0.9
+
+
+def synthetic_mnist(n, seed=0):
+    """n random images shaped like MNIST, with random labels: (n, 1, 28, 28) float32, (n,)."""
+    rng = np.random.default_rng(seed)
+    return rng.random((n, 1, 28, 28), dtype=np.float32), rng.integers(0, 10, n)
+
+
+def lenet_epoch(images, labels, batch_size, seed=0):
+    """Seconds for one lenet training epoch (shuffled mini-batches, SGD with momentum)."""
+    model = LeNet5(rng=seed)
+    loss = SoftmaxCrossEntropy()
+    opt = SGD(model, lr=LR, momentum=MOMENTUM)
+    start = time.perf_counter()
+    for x, y in iterate_minibatches(images, labels, batch_size, rng=seed):
+        loss.forward(model.forward(x), y)
+        model.backward(loss.backward())
+        opt.step()
+    return time.perf_counter() - start
+
+
+def torch_lenet5(torch):
+    nn = torch.nn
+    return nn.Sequential(
+        nn.Conv2d(1, 6, 5, padding=2),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(6, 16, 5),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(400, 120),
+        nn.ReLU(),
+        nn.Linear(120, 84),
+        nn.ReLU(),
+        nn.Linear(84, 10),
+    )
+
+
+def torch_epoch(torch, images, labels, batch_size, seed=0):
+    """Seconds for the same epoch in PyTorch; the data is already in tensors, as for lenet."""
+    torch.manual_seed(seed)
+    model = torch_lenet5(torch)
+    opt = torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    start = time.perf_counter()
+    order = torch.randperm(len(images))
+    for i in range(0, len(images), batch_size):
+        idx = order[i : i + batch_size]
+        opt.zero_grad()
+        loss_fn(model(images[idx]), labels[idx]).backward()
+        opt.step()
+    return time.perf_counter() - start
+
+
+def layer_profile(batch_size, repeats=50, seed=0):
+    """Milliseconds of forward and backward per lenet layer for one batch: [(name, fwd, bwd)]."""
+    model = LeNet5(rng=seed)
+    x, y = synthetic_mnist(batch_size, seed)
+    loss = SoftmaxCrossEntropy()
+    fwd = np.zeros(len(model.layers))
+    bwd = np.zeros(len(model.layers))
+    for rep in range(repeats + 5):
+        h = x
+        for i, layer in enumerate(model.layers):
+            t = time.perf_counter()
+            h = layer.forward(h)
+            fwd[i] += (time.perf_counter() - t) * (rep >= 5)
+        loss.forward(h, y)
+        d = loss.backward()
+        for i in reversed(range(len(model.layers))):
+            t = time.perf_counter()
+            d = model.layers[i].backward(d)
+            bwd[i] += (time.perf_counter() - t) * (rep >= 5)
+    fwd, bwd = fwd * 1e3 / repeats, bwd * 1e3 / repeats
+    names = [f"{i:2d} {type(layer).__name__}" for i, layer in enumerate(model.layers)]
+    return list(zip(names, fwd, bwd, strict=True))
+
+
+def lenet_peak_memory(images, labels, batch_size, batches=100):
+    """Peak MB that lenet training allocates on top of the data (traced over some batches)."""
+    n = min(len(images), batches * batch_size)
+    tracemalloc.start()
+    try:
+        lenet_epoch(images[:n], labels[:n], batch_size)
+        return tracemalloc.get_traced_memory()[1] / 2**20
+    finally:
+        tracemalloc.stop()
+
+
+def run(images=60_000, batch_size=64, repeats=3, use_torch=True, profile=False):
+    """Time lenet and PyTorch epochs alternately; print images/s, medians, and the ratio last."""
+    x, y = synthetic_mnist(images)
+    torch = None
+    if use_torch:
+        try:
+            import torch
+        except ImportError:
+            print("PyTorch is not installed: timing lenet only (pip install -e '.[torch]')")
+    blas = ", ".join(f"{i['internal_api']} ({i['num_threads']} threads)" for i in threadpool_info())
+    print(f"LeNet-5, {images:,} images, batch {batch_size}, float32, SGD momentum {MOMENTUM}")
+    print(f"numpy {np.__version__} with {blas or 'no BLAS found'}")
+    if torch is not None:
+        print(f"torch {torch.__version__} with {torch.get_num_threads()} threads")
+        xt, yt = torch.from_numpy(x), torch.from_numpy(y)
+
+    if profile:
+        print(f"per-layer time for one batch of {batch_size} (ms):")
+        print(f"  {'layer':<16s} {'forward':>8s} {'backward':>9s}")
+        for name, f, b in layer_profile(batch_size):
+            print(f"  {name:<16s} {f:8.3f} {b:9.3f}")
+
+    warm_up = min(len(x), 10 * batch_size)  # first calls pay for imports, caches, thread pools
+    lenet_epoch(x[:warm_up], y[:warm_up], batch_size)
+    if torch is not None:
+        torch_epoch(torch, xt[:warm_up], yt[:warm_up], batch_size)
+    times = {"lenet": [], "torch": []}
+    for r in range(repeats):
+        times["lenet"].append(lenet_epoch(x, y, batch_size, seed=r))
+        line = f"repeat {r + 1}/{repeats}: lenet {times['lenet'][-1]:6.2f} s"
+        if torch is not None:
+            times["torch"].append(torch_epoch(torch, xt, yt, batch_size, seed=r))
+            line += f", torch {times['torch'][-1]:6.2f} s"
+        print(line, flush=True)
+
+    result = {"peak_mb": lenet_peak_memory(x, y, batch_size)}
+    print(
+        f"lenet peak memory: {x.nbytes / 2**20:.0f} MB of images "
+        f"+ {result['peak_mb']:.0f} MB allocated while training"
+    )
+    for name, seconds in times.items():
+        if seconds:
+            result[name] = statistics.median(seconds)
+            print(
+                f"{name}: median epoch {result[name]:.2f} s, {images / result[name]:,.0f} images/s"
+            )
+    if torch is not None:
+        result["ratio"] = result["lenet"] / result["torch"]
+        print(f"ratio lenet/torch: {result['ratio']:.2f}")
+    return result

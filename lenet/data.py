@@ -1,0 +1,262 @@
+"""MNIST on disk and in mini-batches: IDX parsing, checksummed download, batching.
+
+    images, labels = load_mnist("train")   # (60000, 1, 28, 28) float32 in [0, 1], (60000,) int64
+
+Where the files are looked for: ``root`` if given, else ``$LENET_DATA_DIR``, else the ``data/``
+folder of this checkout (for an editable install), else a per-user cache folder.
+"""
+
+import gzip
+import hashlib
+import os
+import tempfile
+import urllib.error
+import urllib.request
+import warnings
+from pathlib import Path
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from lenet.init import as_generator
+
+__all__ = [
+    "FILES",
+    "MIRRORS",
+    "SHA256",
+    "MNISTError",
+    "MNISTNotFoundError",
+    "default_data_dir",
+    "read_idx",
+    "fetch_file",
+    "load_mnist",
+    "train_val_split",
+    "iterate_minibatches",
+]
+
+FILES = {
+    "train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
+    "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"),
+}
+MIRRORS = (
+    "https://ossci-datasets.s3.amazonaws.com/mnist/",
+    "https://storage.googleapis.com/cvdf-datasets/mnist/",
+)
+SHA256 = {  # of the canonical files, as every mirror serves them
+    "train-images-idx3-ubyte.gz": (
+        "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609"
+    ),
+    "train-labels-idx1-ubyte.gz": (
+        "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c"
+    ),
+    "t10k-images-idx3-ubyte.gz": "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
+    "t10k-labels-idx1-ubyte.gz": "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
+}
+IMAGES_MAGIC, LABELS_MAGIC = 2051, 2049
+
+
+class MNISTError(ValueError):
+    """A data file is corrupt, truncated, or not what its name says."""
+
+
+class MNISTNotFoundError(FileNotFoundError):
+    """The data files are missing and could not be downloaded."""
+
+
+def default_data_dir():
+    """$LENET_DATA_DIR, else data/ of a source checkout, else ~/.cache/lenet (XDG aware)."""
+    if os.environ.get("LENET_DATA_DIR"):
+        return Path(os.environ["LENET_DATA_DIR"]).expanduser()
+    checkout = Path(__file__).resolve().parent.parent
+    if (checkout / "pyproject.toml").is_file():
+        return checkout / "data"
+    cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(cache) / "lenet"
+
+
+# ---------------------------------------------------------------------------------------------
+# IDX files: a big-endian header (magic, then one count per dimension), then unsigned bytes.
+
+
+def read_idx(path):
+    """Read an IDX file of unsigned bytes (gzip or raw) -> np.ndarray of uint8.
+
+    Raises MNISTError naming the file when the header, the type or the length is wrong.
+    """
+    path = Path(path)
+    try:
+        raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+    except (OSError, EOFError) as err:  # gzip.BadGzipFile is an OSError
+        raise MNISTError(f"{path}: not a readable gzip file ({err})") from err
+    if len(raw) < 4:
+        raise MNISTError(f"{path}: {len(raw)} bytes is too short for an IDX header")
+    zero, dtype_code, ndim = int.from_bytes(raw[:2], "big"), raw[2], raw[3]
+    if zero != 0 or dtype_code != 0x08 or ndim not in (1, 3):
+        magic = int.from_bytes(raw[:4], "big")
+        raise MNISTError(
+            f"{path}: not an MNIST IDX file (magic number {magic}, expected "
+            f"{IMAGES_MAGIC} for images or {LABELS_MAGIC} for labels)"
+        )
+    header = 4 + 4 * ndim
+    if len(raw) < header:
+        raise MNISTError(f"{path}: truncated header ({len(raw)} bytes, expected {header})")
+    shape = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
+    expected = header + int(np.prod(shape))
+    if len(raw) != expected:
+        what = "truncated" if len(raw) < expected else "longer than its header says"
+        raise MNISTError(
+            f"{path}: file is {what}: {len(raw)} bytes, the header {shape} needs {expected}"
+        )
+    return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(shape)
+
+
+def _check_pair(images, labels, image_path, label_path):
+    if images.ndim != 3 or images.shape[1:] != (28, 28):
+        raise MNISTError(f"{image_path}: expected images of 28x28, got shape {images.shape}")
+    if labels.ndim != 1:
+        raise MNISTError(f"{label_path}: expected a 1-D label file, got shape {labels.shape}")
+    if len(images) != len(labels):
+        raise MNISTError(
+            f"{image_path} holds {len(images)} images but {label_path} holds "
+            f"{len(labels)} labels: the two files do not belong together"
+        )
+    if labels.size and labels.max() > 9:
+        raise MNISTError(f"{label_path}: labels must be digits 0-9, found {labels.max()}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Download: each mirror in turn, streamed to a temporary file, renamed only once verified.
+
+
+def _sha256(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _download(url, target, sha256, timeout):
+    """Stream url into target via a temporary file in the same folder; verify, then rename."""
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+    try:
+        digest = hashlib.sha256()
+        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as resp:
+            total = int(resp.headers.get("Content-Length") or 0) or None
+            with tqdm(total=total, unit="B", unit_scale=True, desc=target.name) as bar:
+                received = 0
+                for block in iter(lambda: resp.read(1 << 16), b""):
+                    out.write(block)
+                    digest.update(block)
+                    received += len(block)
+                    bar.update(len(block))
+        if total is not None and received != total:
+            raise OSError(f"connection closed after {received} of {total} bytes")
+        if sha256 is not None and digest.hexdigest() != sha256:
+            raise OSError(f"checksum mismatch: got sha256 {digest.hexdigest()}, expected {sha256}")
+        os.replace(tmp, target)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def fetch_file(name, root, mirrors=MIRRORS, checksums=SHA256, timeout=30):
+    """Make sure root/name exists and matches its checksum, downloading it if needed.
+
+    Returns the path. A cached file with a wrong checksum is reported and replaced. Raises
+    MNISTNotFoundError listing each mirror's failure when no mirror delivers a good file.
+    """
+    root = Path(root)
+    target = root / name
+    expected = checksums.get(name)
+    if target.is_file():
+        if expected is None or _sha256(target) == expected:
+            return target
+        warnings.warn(
+            f"{target} is corrupt (its sha256 does not match): downloading it again",
+            stacklevel=2,
+        )
+    root.mkdir(parents=True, exist_ok=True)
+    failures = []
+    for mirror in mirrors:
+        url = mirror.rstrip("/") + "/" + name
+        try:
+            _download(url, target, expected, timeout)
+            return target
+        except (OSError, urllib.error.URLError, ValueError) as err:
+            failures.append(f"{url}: {err}")
+    raise MNISTNotFoundError(_missing_message([name], root, failures))
+
+
+def _missing_message(names, root, failures=()):
+    lines = [f"MNIST files not found in {root}: {', '.join(names)}"]
+    if failures:
+        lines.append("Downloading them failed:")
+        lines += [f"  {failure}" for failure in failures]
+    lines += [
+        "lenet looks in $LENET_DATA_DIR if set, else in "
+        f"{default_data_dir() if not os.environ.get('LENET_DATA_DIR') else 'that folder'}.",
+        "To place the files by hand, download these four files from an MNIST mirror:",
+        *[f"  {name}" for pair in FILES.values() for name in pair],
+        f"into {root} (or any folder, and set LENET_DATA_DIR to it).",
+    ]
+    return "\n".join(lines)
+
+
+def _locate(name, root, download, **fetch_options):
+    """The path of a data file: the .gz, or the raw file of the same name, or a download."""
+    gz, raw = root / name, root / name.removesuffix(".gz")
+    if not gz.is_file() and raw.is_file():
+        return raw
+    if download:
+        return fetch_file(name, root, **fetch_options)
+    if gz.is_file():
+        return gz
+    return None
+
+
+def load_mnist(split="train", root=None, download=True, **fetch_options):
+    """MNIST images and labels of a split.
+
+    Returns images float32 (N, 1, 28, 28) scaled to [0, 1] and labels int64 (N,).
+    fetch_options (mirrors, checksums, timeout) go to fetch_file.
+    """
+    if split not in FILES:
+        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+    root = Path(root) if root is not None else default_data_dir()
+    paths = [_locate(name, root, download, **fetch_options) for name in FILES[split]]
+    missing = [name for name, path in zip(FILES[split], paths, strict=True) if path is None]
+    if missing:
+        raise MNISTNotFoundError(_missing_message(missing, root))
+    images, labels = read_idx(paths[0]), read_idx(paths[1])
+    _check_pair(images, labels, *paths)
+    return (images[:, None].astype(np.float32) / 255.0), labels.astype(np.int64)
+
+
+# ---------------------------------------------------------------------------------------------
+# Splits and mini-batches
+
+
+def train_val_split(images, labels, n_val=5000):
+    """The last n_val examples for validation: ((x_train, y_train), (x_val, y_val))."""
+    if not 0 <= n_val < len(images):
+        raise ValueError(f"n_val must lie in [0, {len(images)}), got {n_val}")
+    cut = len(images) - n_val
+    return (images[:cut], labels[:cut]), (images[cut:], labels[cut:])
+
+
+def iterate_minibatches(images, labels, batch_size, rng=None, shuffle=True):
+    """Yield (x, y) mini-batches covering every example once; the last may be smaller.
+
+    images: (N, ...), labels: (N,). Shuffled by a np.random.Generator (or int seed).
+    """
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)):
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size}")
+    if len(images) != len(labels):
+        raise ValueError(f"{len(images)} images but {len(labels)} labels")
+    order = as_generator(rng).permutation(len(images)) if shuffle else np.arange(len(images))
+    for start in range(0, len(images), batch_size):
+        idx = order[start : start + batch_size]
+        yield images[idx], labels[idx]
