@@ -160,12 +160,15 @@ def _download(url, target, sha256, timeout):
         raise
 
 
-def fetch_file(name, root, mirrors=MIRRORS, checksums=SHA256, timeout=30):
+def fetch_file(name, root, mirrors=None, checksums=None, timeout=30):
     """Make sure root/name exists and matches its checksum, downloading it if needed.
 
-    Returns the path. A cached file with a wrong checksum is reported and replaced. Raises
-    MNISTNotFoundError listing each mirror's failure when no mirror delivers a good file.
+    mirrors and checksums default to MIRRORS and SHA256. Returns the path. A cached file with
+    a wrong checksum is reported and replaced. Raises MNISTNotFoundError listing each mirror's
+    failure when no mirror delivers a good file.
     """
+    mirrors = MIRRORS if mirrors is None else mirrors
+    checksums = SHA256 if checksums is None else checksums
     root = Path(root)
     target = root / name
     expected = checksums.get(name)

@@ -1,0 +1,85 @@
+"""The command line: train, evaluate and bench on small data; bad arguments exit 2."""
+
+import subprocess
+import sys
+
+import pytest
+from mnist_files import write_split
+
+from lenet.__main__ import main
+
+
+@pytest.fixture
+def tiny_mnist(tmp_path):
+    folder = tmp_path / "mnist"
+    folder.mkdir()
+    # Raw (not gzipped) files: checked by their headers, never "repaired" by a download.
+    write_split(folder, "train", n=300, seed=1, gz=False)
+    write_split(folder, "test", n=100, seed=2, gz=False)
+    return folder
+
+
+def test_train_then_evaluate(tiny_mnist, tmp_path, capsys):
+    model = tmp_path / "out" / "model.npz"
+    args = ["train", "--data-dir", str(tiny_mnist), "--epochs", "2", "--val", "50"]
+    code = main(args + ["--limit", "200", "--output", str(model), "--quiet"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert model.is_file()
+    assert "on 200 images, validating on 50" in out
+    assert "test accuracy:" in out.splitlines()[-1] and "after 2 epochs" in out
+
+    assert main(["evaluate", str(model), "--data-dir", str(tiny_mnist)]) == 0
+    out = capsys.readouterr().out
+    assert "accuracy" in out and "per-class accuracy" in out
+    assert "confusion matrix" in out and len(out.splitlines()) >= 14
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["train", "--lr", "-1"], "expected a number >= 0, got '-1'"),
+        (["train", "--batch-size", "0"], "expected a positive integer, got '0'"),
+        (["train", "--epochs", "ten"], "expected a positive integer, got 'ten'"),
+        (["train", "--activation", "gelu"], "invalid choice: 'gelu'"),
+        (["train", "--lr-decay", "1.5"], r"expected a factor in \(0, 1\], got '1.5'"),
+        (["fly"], "invalid choice: 'fly'"),
+    ],
+)
+def test_bad_arguments_exit_2_with_one_line(args, message, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(args)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert pytest.importorskip("re").search(message, err.splitlines()[-1])
+
+
+def test_missing_data_is_a_message_not_a_traceback(tmp_path):
+    # A subprocess, as a user runs it; no mirror is reachable from here, so point at none.
+    code = (
+        "import sys, lenet.data as d; d.MIRRORS = ('http://127.0.0.1:9/',);"
+        "from lenet.__main__ import main; sys.exit(main(sys.argv[1:]))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, "train", "--data-dir", str(tmp_path / "empty")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "MNIST files not found" in result.stderr and "LENET_DATA_DIR" in result.stderr
+
+
+def test_divergence_is_a_message(tiny_mnist, tmp_path, capsys):
+    args = ["train", "--data-dir", str(tiny_mnist), "--lr", "1e6", "--quiet", "--val", "50"]
+    assert main(args + ["--output", str(tmp_path / "m.npz")]) == 1
+    err = capsys.readouterr().err
+    assert "diverged" in err and "smaller learning rate" in err
+
+
+def test_bench_runs_small(capsys):
+    args = ["bench", "--images", "256", "--repeats", "1", "--no-torch", "--profile"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "lenet: median epoch" in out and "Conv2d" in out
