@@ -19,7 +19,8 @@ DEFAULTS = {
     "batch_size": 64,
     "lr": 0.05,
     "momentum": 0.9,
-    "lr_decay": 0.85,
+    "weight_decay": 1e-3,
+    "lr_decay": 0.8,
 }
 
 
@@ -60,6 +61,9 @@ def build_parser():
     p.add_argument("--lr", type=_non_negative_float, default=DEFAULTS["lr"], help="learning rate")
     p.add_argument("--momentum", type=_non_negative_float, default=DEFAULTS["momentum"])
     p.add_argument(
+        "--weight-decay", type=_non_negative_float, default=DEFAULTS["weight_decay"], help="L2"
+    )
+    p.add_argument(
         "--lr-decay",
         type=_decay,
         default=DEFAULTS["lr_decay"],
@@ -99,9 +103,9 @@ def run_train(args):
         x_train, y_train = x_train[: args.limit], y_train[: args.limit]
     model = models.LeNet5(args.activation, args.pool, rng=args.seed)
     if args.optimizer == "sgd":
-        opt = optim.SGD(model, lr=args.lr, momentum=args.momentum)
+        opt = optim.SGD(model, lr=args.lr, momentum=args.momentum, weight_decay=args.weight_decay)
     else:
-        opt = optim.Adam(model, lr=args.lr)
+        opt = optim.Adam(model, lr=args.lr, weight_decay=args.weight_decay)
     print(
         f"training LeNet-5 ({args.activation}, {args.pool} pool) on {len(x_train):,} images, "
         f"validating on {len(val_data[0]):,}; {args.optimizer} lr {args.lr:g}, "
