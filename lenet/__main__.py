@@ -80,7 +80,7 @@ def build_parser():
     p.add_argument("--limit", type=_positive_int, help="train on at most this many images")
     p.add_argument("--val", type=int, default=5000, help="validation images (the last ones)")
     p.add_argument("--patience", type=_positive_int, help="early stopping after N flat epochs")
-    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument("--quiet", action="store_true", help="a line per epoch, no progress bars")
 
     p = commands.add_parser("evaluate", help="test accuracy and confusion matrix of a checkpoint")
     p.add_argument("model", help="a checkpoint saved by `train` (.npz)")
@@ -124,6 +124,7 @@ def run_train(args):
         monitor="val_acc" if len(val_data[0]) else "train_acc",
         rng=args.seed,
         progress=not args.quiet,
+        callback=(lambda h: print(train.epoch_summary(h), flush=True)) if args.quiet else None,
     )
     seconds = time.perf_counter() - start
     models.save(model, args.output)

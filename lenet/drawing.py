@@ -7,9 +7,22 @@ that the centre of mass of the ink sits at the centre of the field.
 
 import numpy as np
 
-__all__ = ["ink", "resize_area", "center_of_mass", "to_mnist"]
+__all__ = ["stroke_segment", "ink", "resize_area", "center_of_mass", "to_mnist"]
 
 FIELD, BOX = 28, 20
+
+
+def stroke_segment(raster, start, end, radius):
+    """Paint a line with round ends from start to end, (x, y) points, onto raster (H, W)."""
+    h, w = raster.shape
+    rows, cols = np.ogrid[:h, :w]
+    (x0, y0), (x1, y1) = start, end
+    dx, dy = x1 - x0, y1 - y0
+    length2 = dx * dx + dy * dy
+    # Distance from each pixel to the segment: project onto it, clamp to the two ends.
+    t = 0.0 if length2 == 0 else np.clip(((cols - x0) * dx + (rows - y0) * dy) / length2, 0, 1)
+    dist2 = (cols - (x0 + t * dx)) ** 2 + (rows - (y0 + t * dy)) ** 2
+    raster[dist2 <= radius * radius] = 1.0
 
 
 def ink(pixels):

@@ -16,7 +16,14 @@ from lenet.data import iterate_minibatches
 from lenet.init import as_generator
 from lenet.losses import SoftmaxCrossEntropy
 
-__all__ = ["History", "TrainingDiverged", "fit", "evaluate", "confusion_matrix"]
+__all__ = [
+    "History",
+    "TrainingDiverged",
+    "fit",
+    "epoch_summary",
+    "evaluate",
+    "confusion_matrix",
+]
 
 MONITORS = ("val_loss", "val_acc", "train_loss", "train_acc")
 
@@ -165,7 +172,7 @@ def fit(
         history.lr.append(optimizer.lr)
         history.seconds.append(time.perf_counter() - start)
         if progress:
-            tqdm.write(_epoch_line(history))
+            tqdm.write(epoch_summary(history))
         if callback is not None:
             callback(history)
 
@@ -187,7 +194,8 @@ def fit(
     return history
 
 
-def _epoch_line(history):
+def epoch_summary(history):
+    """One line about the last epoch of history: losses, accuracies, learning rate, seconds."""
     line = (
         f"epoch {history.epoch[-1]}: train loss {history.train_loss[-1]:.4f}, "
         f"accuracy {history.train_acc[-1]:.2%}"

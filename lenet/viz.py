@@ -1,0 +1,140 @@
+"""Pictures of data, training and models (matplotlib). Every function returns its Figure."""
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+__all__ = [
+    "plot_history",
+    "show_digits",
+    "plot_confusion_matrix",
+    "show_filters",
+    "show_feature_maps",
+    "plot_probabilities",
+]
+
+
+def plot_history(history, fig=None):
+    """Loss and accuracy per epoch, training and validation, side by side."""
+    fig = fig or plt.figure(figsize=(10, 3.5))
+    fig.clear()
+    loss_ax, acc_ax = fig.subplots(1, 2)
+    epochs = history.epoch
+    loss_ax.plot(epochs, history.train_loss, "o-", label="training")
+    acc_ax.plot(epochs, np.array(history.train_acc) * 100, "o-", label="training")
+    if not np.isnan(history.val_loss).all():
+        loss_ax.plot(epochs, history.val_loss, "s-", label="validation")
+        acc_ax.plot(epochs, np.array(history.val_acc) * 100, "s-", label="validation")
+    loss_ax.set(xlabel="epoch", ylabel="cross-entropy loss", title="Loss")
+    acc_ax.set(xlabel="epoch", ylabel="accuracy (%)", title="Accuracy")
+    for ax in (loss_ax, acc_ax):
+        ax.grid(alpha=0.3)
+        ax.legend()
+        if epochs:
+            ax.set_xticks(epochs if len(epochs) <= 12 else ax.get_xticks())
+    fig.tight_layout()
+    return fig
+
+
+def show_digits(images, labels, predictions=None, columns=10, title=None):
+    """A grid of digits: images (N, 1, 28, 28), labels (N,); wrong predictions in red."""
+    n = len(images)
+    rows = -(-n // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(columns * 0.9, rows * 1.05), squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i >= n:
+            continue
+        ax.imshow(images[i].reshape(28, 28), cmap="gray_r", vmin=0, vmax=1)
+        if predictions is None:
+            ax.set_title(str(labels[i]), fontsize=9)
+        else:
+            wrong = predictions[i] != labels[i]
+            ax.set_title(
+                f"{predictions[i]} (true {labels[i]})" if wrong else str(predictions[i]),
+                fontsize=8,
+                color="C3" if wrong else "black",
+            )
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_confusion_matrix(cm, title="Confusion matrix"):
+    """cm: (K, K) counts, rows = true class, columns = predicted class."""
+    cm = np.asarray(cm)
+    fig, ax = plt.subplots(figsize=(6, 5))
+    im = ax.imshow(cm, cmap="Blues")
+    k = len(cm)
+    for i in range(k):
+        for j in range(k):
+            ax.text(
+                j,
+                i,
+                cm[i, j],
+                ha="center",
+                va="center",
+                fontsize=7,
+                color="white" if cm[i, j] > cm.max() / 2 else "black",
+            )
+    ax.set(
+        xticks=range(k),
+        yticks=range(k),
+        xlabel="predicted digit",
+        ylabel="true digit",
+        title=title,
+    )
+    fig.colorbar(im, ax=ax, label="number of test images")
+    fig.tight_layout()
+    return fig
+
+
+def show_filters(conv, title="Learned kernels"):
+    """The kernels of a Conv2d with one input channel: W (O, 1, K, K), one panel each."""
+    weights = conv.params["W"][:, 0]
+    limit = np.abs(weights).max()
+    fig, axes = plt.subplots(1, len(weights), figsize=(1.6 * len(weights), 1.9), squeeze=False)
+    for o, ax in enumerate(axes[0]):
+        ax.imshow(weights[o], cmap="RdBu_r", vmin=-limit, vmax=limit)
+        ax.set_title(f"kernel {o}", fontsize=9)
+        ax.axis("off")
+    fig.suptitle(f"{title} (red positive, blue negative)")
+    fig.tight_layout()
+    return fig
+
+
+def show_feature_maps(model, image, layer_index, title=None):
+    """The output channels of model.layers[layer_index] for one image (1, 28, 28)."""
+    x = image.reshape(1, *image.shape[-3:]).astype(model.dtype)
+    for layer in model.layers[: layer_index + 1]:
+        x = layer.forward(x)
+    maps = x[0]
+    columns = min(len(maps), 8)
+    rows = -(-len(maps) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(1.6 * columns, 1.7 * rows), squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i < len(maps):
+            ax.imshow(maps[i], cmap="viridis")
+            ax.set_title(f"channel {i}", fontsize=8)
+    layer = model.layers[layer_index]
+    fig.suptitle(title or f"Output of layer {layer_index} ({type(layer).__name__}), {maps.shape}")
+    fig.tight_layout()
+    return fig
+
+
+def plot_probabilities(probs, digit=None, title="What the network sees"):
+    """Bar chart of class probabilities (10,), with the 28 x 28 input beside it if given."""
+    panels = 2 if digit is not None else 1
+    fig, axes = plt.subplots(1, panels, figsize=(3.2 * panels + 1, 2.8), squeeze=False)
+    if digit is not None:
+        axes[0, 0].imshow(digit.reshape(28, 28), cmap="gray_r", vmin=0, vmax=1)
+        axes[0, 0].set_title("28×28 input")
+        axes[0, 0].axis("off")
+    ax = axes[0, -1]
+    best = int(np.argmax(probs))
+    ax.bar(range(len(probs)), probs, color=["C3" if k == best else "C0" for k in range(len(probs))])
+    ax.set(xticks=range(len(probs)), ylim=(0, 1), xlabel="digit", ylabel="probability")
+    ax.set_title(f"{title}: {best}")
+    fig.tight_layout()
+    return fig

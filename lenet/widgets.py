@@ -1,0 +1,260 @@
+"""Interactive panels for JupyterLab: a training panel with sliders, and a drawing pad.
+
+Both call plain functions that notebooks and tests can also call directly:
+``run_experiment`` trains, ``lenet.drawing.to_mnist`` prepares a drawn digit.
+While a panel trains, the kernel is busy and the widgets do not respond: runs are bounded by
+the epochs and the number of training images.
+"""
+
+import functools
+import time
+
+import ipywidgets as widgets
+import matplotlib.pyplot as plt
+import numpy as np
+from IPython.display import clear_output, display
+
+from lenet.config import QUICK
+from lenet.data import load_mnist, train_val_split
+from lenet.drawing import stroke_segment, to_mnist
+from lenet.losses import softmax
+from lenet.models import LeNet5
+from lenet.optim import SGD, Adam
+from lenet.train import TrainingDiverged, evaluate, fit
+from lenet.viz import plot_history, plot_probabilities
+
+__all__ = ["mnist_splits", "run_experiment", "TrainingPanel", "DrawingPad"]
+
+BATCH_SIZES = (16, 32, 64, 128, 256, 512)
+
+
+@functools.lru_cache(maxsize=1)
+def mnist_splits(n_val=5000):
+    """((x_train, y_train), (x_val, y_val), (x_test, y_test)) of MNIST, loaded once."""
+    train, val = train_val_split(*load_mnist("train"), n_val=n_val)
+    return train, val, load_mnist("test")
+
+
+def run_experiment(
+    lr,
+    batch_size,
+    epochs,
+    n_train=None,
+    seed=0,
+    activation="relu",
+    pool="max",
+    optimizer="sgd",
+    momentum=0.9,
+    data=None,
+    on_epoch=None,
+    progress=False,
+):
+    """Train a fresh LeNet5 and measure it; never raises on divergence.
+
+    data: (train, val, test) pairs of (images, labels); default MNIST (mnist_splits()).
+    n_train: use only the first n_train training images. on_epoch(history) after each epoch.
+    Returns a dict: model, history, test_accuracy, seconds_per_epoch, and diverged (None, or
+    the divergence message).
+    """
+    (x_train, y_train), val, (x_test, y_test) = data if data is not None else mnist_splits()
+    if n_train is not None:
+        x_train, y_train = x_train[:n_train], y_train[:n_train]
+    model = LeNet5(activation, pool, rng=seed)
+    if optimizer == "sgd":
+        opt = SGD(model, lr=lr, momentum=momentum)
+    elif optimizer == "adam":
+        opt = Adam(model, lr=lr)
+    else:
+        raise ValueError(f"optimizer must be 'sgd' or 'adam', got {optimizer!r}")
+    result = {"model": model, "history": None, "test_accuracy": None, "diverged": None}
+    start = time.perf_counter()
+    try:
+        history = fit(
+            model,
+            opt,
+            (x_train, y_train),
+            epochs,
+            batch_size=batch_size,
+            val_data=val,
+            rng=seed,
+            callback=on_epoch,
+            progress=progress,
+        )
+    except TrainingDiverged as err:
+        result["diverged"] = str(err)
+        result["seconds_per_epoch"] = time.perf_counter() - start
+        return result
+    result["history"] = history
+    result["seconds_per_epoch"] = float(np.mean(history.seconds))
+    result["test_accuracy"] = evaluate(model, x_test, y_test)[1]
+    return result
+
+
+class TrainingPanel:
+    """Sliders for learning rate, batch size and epochs, a Train button, live curves.
+
+    Moving a slider does nothing until Train is clicked. The curves are redrawn in one
+    output area after every epoch; the result line shows test accuracy and seconds per
+    epoch, or why training diverged.
+    """
+
+    def __init__(self, n_train=None, data=None, seed=0):
+        self.n_train = n_train if n_train is not None else (2000 if QUICK else None)
+        self.data = data
+        self.seed = seed
+        self.lr = widgets.FloatLogSlider(
+            value=0.05,
+            base=10,
+            min=-4,
+            max=0.5,
+            step=0.1,
+            description="learning rate",
+            readout_format=".4f",
+            continuous_update=False,
+            style={"description_width": "initial"},
+        )
+        self.batch_size = widgets.SelectionSlider(
+            options=BATCH_SIZES,
+            value=64,
+            description="batch size",
+            continuous_update=False,
+            style={"description_width": "initial"},
+        )
+        self.epochs = widgets.IntSlider(
+            value=1 if QUICK else 3,
+            min=1,
+            max=10,
+            description="epochs",
+            continuous_update=False,
+        )
+        self.button = widgets.Button(description="Train", button_style="primary", icon="play")
+        self.result = widgets.HTML("Choose the settings, then click <b>Train</b>.")
+        self.output = widgets.Output()
+        self.last_result = None
+        self.button.on_click(lambda _: self.train())
+        controls = widgets.HBox([self.lr, self.batch_size, self.epochs, self.button])
+        self.widget = widgets.VBox([controls, self.result, self.output])
+
+    def _ipython_display_(self):
+        display(self.widget)
+
+    def _draw(self, history):
+        with self.output:
+            clear_output(wait=True)
+            fig = plot_history(history)
+            display(fig)
+            plt.close(fig)
+
+    def train(self):
+        """Train with the current slider values (what the button does)."""
+        self.button.disabled = True
+        self.result.value = (
+            f"Training: learning rate {self.lr.value:.4g}, batch size {self.batch_size.value}, "
+            f"{self.epochs.value} epoch(s)…"
+        )
+        try:
+            result = run_experiment(
+                self.lr.value,
+                self.batch_size.value,
+                self.epochs.value,
+                n_train=self.n_train,
+                seed=self.seed,
+                data=self.data,
+                on_epoch=self._draw,
+            )
+        finally:
+            self.button.disabled = False
+        if result["diverged"]:
+            self.result.value = f"<span style='color:#c00'>⚠ {result['diverged']}</span>"
+        else:
+            self.result.value = (
+                f"<b>test accuracy {result['test_accuracy']:.2%}</b> — "
+                f"{result['seconds_per_epoch']:.1f} s per epoch "
+                f"(learning rate {self.lr.value:.4g}, batch size {self.batch_size.value})"
+            )
+        self.last_result = result
+        return result
+
+
+class DrawingPad:
+    """Draw a digit with the mouse; see the 28 x 28 input and the class probabilities.
+
+    model: any lenet model mapping (N, 1, 28, 28) to logits (N, 10), modern or classic.
+    Strokes are kept in a numpy raster as well as drawn on the canvas, so the prediction
+    needs no round trip to the browser; it updates when a stroke ends.
+    """
+
+    def __init__(self, model, size=280, pen_radius=11):
+        from ipycanvas import Canvas
+
+        self.model = model
+        self.pen_radius = pen_radius
+        self.raster = np.zeros((size, size))
+        self._last = None
+        self.canvas = Canvas(
+            width=size, height=size, layout=widgets.Layout(width=f"{size}px", height=f"{size}px")
+        )
+        self.canvas.line_width = 2 * pen_radius
+        self.canvas.line_cap = "round"
+        self.clear_button = widgets.Button(description="Clear", icon="eraser")
+        self.prediction = widgets.HTML("Draw a digit in the box.")
+        self.output = widgets.Output()
+        self.canvas.on_mouse_down(self.pen_down)
+        self.canvas.on_mouse_move(self.pen_move)
+        self.canvas.on_mouse_up(self.pen_up)
+        self.canvas.on_mouse_out(self.pen_up)
+        self.clear_button.on_click(lambda _: self.clear())
+        self._paper()
+        self.widget = widgets.HBox(
+            [
+                widgets.VBox([self.canvas, self.clear_button]),
+                widgets.VBox([self.prediction, self.output]),
+            ]
+        )
+
+    def _ipython_display_(self):
+        display(self.widget)
+
+    def _paper(self):
+        size = self.raster.shape[0]
+        self.canvas.fill_style = "white"
+        self.canvas.fill_rect(0, 0, size, size)
+        self.canvas.stroke_style = "black"
+
+    def pen_down(self, x, y):
+        self._last = (x, y)
+        self.pen_move(x, y)
+
+    def pen_move(self, x, y):
+        if self._last is None:
+            return
+        stroke_segment(self.raster, self._last, (x, y), self.pen_radius)
+        self.canvas.stroke_line(*self._last, x, y)
+        self._last = (x, y)
+
+    def pen_up(self, x=None, y=None):
+        if self._last is not None:
+            self._last = None
+            self.predict()
+
+    def clear(self):
+        self.raster[:] = 0
+        self._paper()
+        self.prediction.value = "Draw a digit in the box."
+        self.output.clear_output()
+
+    def predict(self):
+        """Class probabilities (10,) of the drawing, shown beside it; None if it is empty."""
+        digit = to_mnist(self.raster)
+        if not digit.any():
+            return None
+        logits = self.model.forward(digit[None, None].astype(self.model.dtype))
+        probs = softmax(logits.astype(np.float64))[0]
+        best = int(probs.argmax())
+        self.prediction.value = f"<b>Prediction: {best}</b> ({probs[best]:.0%} sure)"
+        with self.output:
+            clear_output(wait=True)
+            fig = plot_probabilities(probs, digit)
+            display(fig)
+            plt.close(fig)
+        return probs

@@ -1,0 +1,118 @@
+"""Plots and the interactive panels, driven from Python (the browser test drives them for real)."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+import lenet  # noqa: E402
+from lenet import drawing, train, viz, widgets  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def tiny_data(seed=0):
+    """(train, val, test) splits of random 'digits' whose class is where the ink is."""
+    rng = np.random.default_rng(seed)
+
+    def split(n):
+        labels = rng.integers(0, 10, n)
+        images = 0.1 * rng.random((n, 1, 28, 28), dtype=np.float32)
+        for k in range(10):  # class k: a bright block in row band k
+            images[labels == k, 0, 2 * k + 3 : 2 * k + 6, 8:20] = 1.0
+        return images, labels
+
+    return split(256), split(64), split(64)
+
+
+def titles(fig):
+    return [ax.get_title() for ax in fig.axes] + [fig._suptitle.get_text() if fig._suptitle else ""]
+
+
+def test_plot_history_is_labelled():
+    history = train.History(
+        epoch=[1, 2],
+        train_loss=[1.0, 0.5],
+        train_acc=[0.5, 0.8],
+        val_loss=[1.1, 0.6],
+        val_acc=[0.4, 0.7],
+        lr=[0.1, 0.1],
+        seconds=[1.0, 1.0],
+    )
+    fig = viz.plot_history(history)
+    assert titles(fig)[:2] == ["Loss", "Accuracy"]
+    assert fig.axes[0].get_xlabel() == "epoch" and "accuracy" in fig.axes[1].get_ylabel()
+    assert len(fig.axes[0].lines) == 2  # training and validation
+
+
+def test_digit_grid_marks_wrong_predictions():
+    images = np.zeros((4, 1, 28, 28))
+    fig = viz.show_digits(images, np.array([1, 2, 3, 4]), np.array([1, 2, 0, 4]), columns=2)
+    assert "0 (true 3)" in titles(fig)
+
+
+def test_model_pictures():
+    model = lenet.LeNet5(rng=0)
+    assert "kernel 5" in titles(viz.show_filters(model.layers[0]))
+    fig = viz.show_feature_maps(model, np.zeros((1, 28, 28)), 0)
+    assert any("(6, 28, 28)" in t for t in titles(fig))
+    cm = train.confusion_matrix(np.arange(10), np.arange(10))
+    assert viz.plot_confusion_matrix(cm).axes[0].get_xlabel() == "predicted digit"
+    fig = viz.plot_probabilities(np.full(10, 0.1), np.zeros((28, 28)))
+    assert fig.axes[1].get_ylabel() == "probability"
+
+
+def test_run_experiment_learns_and_measures():
+    seen = []
+    result = widgets.run_experiment(0.05, 32, 3, data=tiny_data(), on_epoch=seen.append)
+    assert result["diverged"] is None
+    assert len(result["history"]) == 3 and len(seen) == 3
+    assert result["test_accuracy"] > 0.5 and result["seconds_per_epoch"] > 0
+
+
+def test_run_experiment_reports_divergence_instead_of_raising():
+    result = widgets.run_experiment(1e4, 16, 2, data=tiny_data())
+    assert "diverged" in result["diverged"] and "smaller learning rate" in result["diverged"]
+    assert result["test_accuracy"] is None
+
+
+def test_training_panel_trains_when_clicked():
+    panel = widgets.TrainingPanel(data=tiny_data())
+    panel.lr.value = 0.02
+    panel.batch_size.value = 32
+    panel.epochs.value = 2
+    assert panel.last_result is None  # moving sliders trains nothing
+    panel.button.click()
+    assert "test accuracy" in panel.result.value and "batch size 32" in panel.result.value
+    assert len(panel.last_result["history"]) == 2
+    assert not panel.button.disabled
+
+
+def test_drawing_pad_predicts_from_strokes():
+    pytest.importorskip("ipycanvas")
+    pad = widgets.DrawingPad(lenet.LeNet5(rng=0))
+    pad.pen_down(140, 40)
+    for y in range(40, 240, 10):
+        pad.pen_move(140, y)
+    pad.pen_up()
+    assert "Prediction:" in pad.prediction.value
+    probs = pad.predict()
+    assert probs.shape == (10,) and np.isclose(probs.sum(), 1)
+    digit = drawing.to_mnist(pad.raster)
+    assert digit.max() == 1.0
+    pad.clear()
+    assert not pad.raster.any() and pad.predict() is None
+
+
+def test_stroke_segment_paints_a_thick_line():
+    raster = np.zeros((50, 50))
+    drawing.stroke_segment(raster, (10, 10), (40, 10), radius=3)
+    assert raster[10, 10:41].all() and raster[13, 25] == 1 and raster[14, 25] == 0
+    assert not raster[20:].any()
