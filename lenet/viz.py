@@ -129,8 +129,7 @@ def plot_probabilities(probs, digit=None, title="What the network sees"):
     fig, axes = plt.subplots(1, panels, figsize=(3.2 * panels + 1, 2.8), squeeze=False)
     if digit is not None:
         axes[0, 0].imshow(digit.reshape(28, 28), cmap="gray_r", vmin=0, vmax=1)
-        axes[0, 0].set_title("28×28 input")
-        axes[0, 0].axis("off")
+        axes[0, 0].set(title="28×28 input", xticks=[], yticks=[])
     ax = axes[0, -1]
     best = int(np.argmax(probs))
     ax.bar(range(len(probs)), probs, color=["C3" if k == best else "C0" for k in range(len(probs))])

@@ -192,7 +192,9 @@ class DrawingPad:
         self.raster = np.zeros((size, size))
         self._last = None
         self.canvas = Canvas(
-            width=size, height=size, layout=widgets.Layout(width=f"{size}px", height=f"{size}px")
+            width=size,
+            height=size,
+            layout=widgets.Layout(width=f"{size}px", height=f"{size}px", border="2px solid #888"),
         )
         self.canvas.line_width = 2 * pen_radius
         self.canvas.line_cap = "round"
