@@ -47,6 +47,10 @@ class Layer:
         """The constructor arguments that rebuild this layer (used by checkpoints)."""
         return {}
 
+    def parameter_count(self):
+        """Number of trainable numbers in this layer."""
+        return sum(p.size for p in self.params.values())
+
     def __repr__(self):
         args = ", ".join(f"{k}={v!r}" for k, v in self.spec().items())
         return f"{type(self).__name__}({args})"
@@ -204,10 +208,14 @@ class Conv2d(Layer):
             "input_grad": self.input_grad,
         }
 
+    def _kernel(self):
+        """The weights the convolution applies: (O, C, K, K)."""
+        return self.params["W"]
+
     def forward(self, x):
         x = _check_images(self, x, self.in_channels)
         _check_window_fits(self, x, self.kernel_size, self.padding)
-        W = self.params["W"]
+        W = self._kernel()
         xp = _im2col.pad(x.astype(W.dtype, copy=False), self.padding)
         n = x.shape[0]
         h_out = _im2col.output_size(x.shape[2], self.kernel_size, self.stride, self.padding)
@@ -228,7 +236,7 @@ class Conv2d(Layer):
         expected = (n, self.out_channels, (hp - k) // s + 1, (wp - k) // s + 1)
         dout = self._check_dout(dout, expected)
         dy = dout.transpose(1, 2, 3, 0).reshape(self.out_channels, -1)  # (O, H'*W'*N)
-        W = self.params["W"]
+        W = self._kernel()
         # (cols @ dy.T).T is dy @ cols.T; BLAS is much faster at this long-K shape this way round.
         self.grads["W"] = (cols @ dy.T).T.reshape(W.shape)
         if self.bias:

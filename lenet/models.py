@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from lenet import classic as C
 from lenet import layers as L
 from lenet.init import as_generator
 
@@ -29,6 +30,12 @@ LAYER_TYPES = {
         L.Tanh,
         L.Sigmoid,
         L.Flatten,
+        C.Pad,
+        C.Binarize,
+        C.Subsampling,
+        C.MaskedConv2d,
+        C.ScaledTanh,
+        C.RBFOutput,
     )
 }
 
@@ -51,13 +58,20 @@ class Sequential:
     __call__ = forward
 
     def backward(self, dout):
-        """dout: dL/d(output) -> dL/dx (None when the first layer skips its input gradient)."""
+        """dout: dL/d(output) -> dL/dx.
+
+        A layer that skips its input gradient (Conv2d with input_grad=False) returns None;
+        backward stops there, as the layers before it have no parameters to need one.
+        """
         for layer in reversed(self.layers):
             dout = layer.backward(dout)
+            if dout is None:
+                return None
         return dout
 
     def parameter_count(self):
-        return sum(p.size for layer in self.layers for p in layer.params.values())
+        """Number of trainable numbers in all layers."""
+        return sum(layer.parameter_count() for layer in self.layers)
 
     def summary(self, input_shape):
         """Each layer's output shape and parameter count for one input of input_shape.

@@ -115,19 +115,36 @@ def test_panel_and_drawing_pad_in_jupyterlab(jupyter_lab, page, tmp_path):
         raise
 
 
+def run_all_cells(page, attempts=3):
+    """Run > Run All Cells, once the kernel is up; again if the kernel was not ready for it.
+
+    JupyterLab may first ask which kernel to start: answer it like a user would.
+    """
+    first_prompt = page.locator(".jp-CodeCell .jp-InputPrompt").first
+    for _ in range(attempts):
+        select = page.locator(".jp-Dialog button:has-text('Select')")
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if select.count():
+                select.click()
+            idle = ".jp-Notebook-ExecutionIndicator[data-status='idle']"
+            if page.locator(idle).count() and not select.count():
+                break
+            time.sleep(0.5)
+        page.click("div.lm-MenuBar-itemLabel:text-is('Run')")
+        page.click("li[data-command='runmenu:run-all']")
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if first_prompt.inner_text().strip() not in ("[ ]:", ""):
+                return
+            time.sleep(0.5)
+    raise AssertionError("Run All Cells did not start any cell")
+
+
 def run_the_notebook_like_a_person(page, url, tmp_path):
     page.goto(url)
     page.wait_for_selector(".jp-Notebook", timeout=60_000)
-    # JupyterLab may ask which kernel to start (and whether to fetch news): answer like a user.
-    select = page.locator(".jp-Dialog button:has-text('Select')")
-    try:
-        select.wait_for(timeout=5_000)
-        select.click()
-    except Exception:  # no dialog: the notebook's kernel started by itself
-        pass
-    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
-    page.click("div.lm-MenuBar-itemLabel:text-is('Run')")
-    page.click("li[data-command='runmenu:run-all']")
+    run_all_cells(page)
 
     # Every cell ran: the pad's canvas and the panel's Train button are on the page.
     page.wait_for_selector("button:has-text('Train')", timeout=120_000)

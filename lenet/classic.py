@@ -1,0 +1,263 @@
+"""LeNet-5 as LeCun, Bottou, Bengio and Haffner published it in 1998, with the same layer contract.
+
+    input 28x28 -> pad to 32x32 (optionally binarise) -> C1 conv 6@5x5 -> squash
+    -> S2 trainable subsampling -> squash -> C3 conv 16@5x5, partially connected -> squash
+    -> S4 trainable subsampling -> squash -> C5 conv 120@5x5 -> squash -> F6 84 -> squash
+    -> RBF output: 10 squared distances to fixed digit bitmaps
+
+"Squash" is the paper's scaled tanh, f(a) = 1.7159 tanh(2a/3). The output layer returns the
+*negative* distances -y_i, so that, as for every lenet model, the prediction is the argmax and
+SoftmaxCrossEntropy applies. The loss is therefore softmax cross-entropy over -y (the reference
+report's choice): -log(e^{-y_t} / sum_i e^{-y_i}) = y_t + log sum_i e^{-y_i}. The paper's loss,
+y_t + log(e^{-j} + sum_i e^{-y_i}), is the same apart from the constant e^{-j} inside the log,
+which stops it from pushing already-large distances further up; with j -> infinity they agree.
+"""
+
+import numpy as np
+
+from lenet import _im2col
+from lenet.init import as_generator
+from lenet.layers import Conv2d, Flatten, Layer, Linear, _check_images
+
+__all__ = [
+    "C3_TABLE",
+    "DIGIT_BITMAPS",
+    "Pad",
+    "Binarize",
+    "Subsampling",
+    "MaskedConv2d",
+    "ScaledTanh",
+    "RBFOutput",
+    "ClassicLeNet5",
+]
+
+# Table I of the paper: C3_TABLE[j, i] is True when C3 feature map j reads S2 map i.
+# Maps 0-5 read 3 contiguous S2 maps, 6-11 read 4 contiguous, 12-14 read 4 discontinuous,
+# and 15 reads all 6.
+_C3_INPUTS = [
+    (0, 1, 2), (1, 2, 3), (2, 3, 4), (3, 4, 5), (4, 5, 0), (5, 0, 1),
+    (0, 1, 2, 3), (1, 2, 3, 4), (2, 3, 4, 5), (3, 4, 5, 0), (4, 5, 0, 1), (5, 0, 1, 2),
+    (0, 1, 3, 4), (1, 2, 4, 5), (0, 2, 3, 5),
+    (0, 1, 2, 3, 4, 5),
+]  # fmt: skip
+C3_TABLE = np.zeros((16, 6), dtype=bool)
+for _j, _inputs in enumerate(_C3_INPUTS):
+    C3_TABLE[_j, list(_inputs)] = True
+
+# The RBF prototypes: one 7 (wide) x 12 (tall) bitmap per digit, '#' = +1, '.' = -1.
+_BITMAPS = """
+..###.. ...#... ..###.. .####.. ....#.. ####### ..###.. ####### ..###.. ..###..
+.#...#. ..##... .#...#. #....#. ...##.. #...... .#..... ......# .#...#. .#...#.
+#.....# .#.#... #.....# .....#. ..#.#.. #...... #...... .....#. #.....# #.....#
+#.....# ...#... ......# ....#.. ..#.#.. #.###.. #...... .....#. #.....# #.....#
+#.....# ...#... .....#. ..##... .#..#.. ##...#. #.###.. ....#.. .#...#. #.....#
+#.....# ...#... ....#.. ....#.. .#..#.. ......# ##...#. ....#.. ..###.. .#...##
+#.....# ...#... ...#... .....#. #...#.. ......# #.....# ...#... .#...#. ..###.#
+#.....# ...#... ..#.... ......# ####### ......# #.....# ...#... #.....# ......#
+#.....# ...#... .#..... ......# ....#.. #.....# #.....# ..#.... #.....# .....#.
+.#...#. ...#... #...... #....#. ....#.. .#...#. .#...#. ..#.... #.....# ....#..
+..###.. .#####. ####### .####.. ....#.. ..###.. ..###.. ..#.... .#...#. ..##...
+....... ....... ....... ....... ....... ....... ....... ....... ..###.. .......
+"""
+_ROWS = [row.split() for row in _BITMAPS.strip().splitlines()]
+DIGIT_BITMAPS = (
+    np.array([[[c == "#" for c in row[d]] for row in _ROWS] for d in range(10)]) * 2.0 - 1
+)
+
+
+class Pad(Layer):
+    """Zero padding of the image border: (N, C, H, W) -> (N, C, H + 2P, W + 2P)."""
+
+    def __init__(self, padding=2):
+        super().__init__()
+        self.padding = int(padding)
+
+    def spec(self):
+        return {"padding": self.padding}
+
+    def forward(self, x):
+        x = _check_images(self, x)
+        self._cache = x.shape
+        return _im2col.pad(x, self.padding)
+
+    def backward(self, dout):
+        n, c, h, w = self._cached()
+        p = self.padding
+        dout = self._check_dout(dout, (n, c, h + 2 * p, w + 2 * p))
+        return dout[:, :, p : p + h, p : p + w]
+
+
+class Binarize(Layer):
+    """1 where x >= threshold, else 0 (the reports binarised MNIST at 40 of 255).
+
+    A step function: its derivative is 0 wherever it exists, so backward returns zeros. It is
+    meant as a first layer, where no gradient of the input is needed.
+    """
+
+    def __init__(self, threshold=40 / 255):
+        super().__init__()
+        self.threshold = float(threshold)
+
+    def spec(self):
+        return {"threshold": self.threshold}
+
+    def forward(self, x):
+        x = np.asarray(x)
+        self._cache = x.shape
+        return (x >= self.threshold).astype(x.dtype)
+
+    def backward(self, dout):
+        dout = self._check_dout(dout, self._cached())
+        return np.zeros_like(dout)
+
+
+class Subsampling(Layer):
+    """S2/S4: each 2x2 window summed, times a trainable coefficient per channel, plus a bias.
+
+    x: (N, C, H, W) -> (N, C, H/2, W/2); coef, bias: (C,). The squashing follows as its own
+    layer. Starts as average pooling (coef 1/4, bias 0).
+    """
+
+    def __init__(self, channels, dtype=np.float32):
+        super().__init__()
+        self.channels = int(channels)
+        self.params["coef"] = np.full(self.channels, 0.25, dtype=dtype)
+        self.params["bias"] = np.zeros(self.channels, dtype=dtype)
+
+    def spec(self):
+        return {"channels": self.channels}
+
+    def _slices(self, h_out, w_out):
+        return [_im2col.window_slice(i, j, 2, h_out, w_out) for i, j in _im2col.offsets(2)]
+
+    def forward(self, x):
+        x = _check_images(self, x, self.channels).astype(self.params["coef"].dtype, copy=False)
+        h_out, w_out = x.shape[2] // 2, x.shape[3] // 2
+        if h_out == 0 or w_out == 0:
+            raise ValueError(f"Subsampling needs images of at least 2x2, got {x.shape}")
+        slices = self._slices(h_out, w_out)
+        total = x[slices[0]].copy(order="K")
+        for sl in slices[1:]:
+            total += x[sl]
+        self._cache = (total, x.shape)
+        return total * self.params["coef"][:, None, None] + self.params["bias"][:, None, None]
+
+    def backward(self, dout):
+        total, shape = self._cached()
+        dout = self._check_dout(dout, total.shape)
+        self.grads["coef"] = (dout * total).sum(axis=(0, 2, 3))
+        self.grads["bias"] = dout.sum(axis=(0, 2, 3))
+        dtotal = dout * self.params["coef"][:, None, None]
+        dx = _im2col.batch_last(shape, dtotal.dtype)
+        for sl in self._slices(*total.shape[2:]):
+            dx[sl] = dtotal
+        return dx
+
+
+class MaskedConv2d(Conv2d):
+    """A convolution in which output map o reads input map c only where table[o, c] is True.
+
+    Forward and backward apply W * mask, so a missing connection has no effect; its weight is
+    zero from the start and its gradient is zeroed, so no optimizer step (momentum, weight
+    decay, Adam) ever makes it non-zero.
+    """
+
+    def __init__(self, in_channels, out_channels, kernel_size, table, **kwargs):
+        super().__init__(in_channels, out_channels, kernel_size, **kwargs)
+        self.table = np.array(table, dtype=bool)
+        if self.table.shape != (out_channels, in_channels):
+            raise ValueError(
+                f"table must have shape (out_channels, in_channels) = "
+                f"{(out_channels, in_channels)}, got {self.table.shape}"
+            )
+        self.mask = self.table[:, :, None, None].astype(self.params["W"].dtype)
+        self.params["W"] *= self.mask
+
+    def spec(self):
+        return super().spec() | {"table": self.table.tolist()}
+
+    def parameter_count(self):
+        """Only the weights of existing connections count (1,516 for C3, as in the paper)."""
+        return int(self.table.sum()) * self.kernel_size**2 + (self.out_channels if self.bias else 0)
+
+    def _kernel(self):
+        return self.params["W"] * self.mask
+
+    def backward(self, dout):
+        dx = super().backward(dout)
+        self.grads["W"] = self.grads["W"] * self.mask
+        return dx
+
+
+class ScaledTanh(Layer):
+    """The paper's squashing function f(a) = A tanh(S a), A = 1.7159, S = 2/3 (f(1) ~ 1)."""
+
+    A, S = 1.7159, 2 / 3
+
+    def forward(self, x):
+        t = np.tanh(self.S * np.asarray(x))
+        self._cache = t
+        return (self.A * t).astype(t.dtype, copy=False)
+
+    def backward(self, dout):
+        t = self._cached()
+        dout = self._check_dout(dout, t.shape)
+        return dout * (self.A * self.S) * (1 - t * t)
+
+
+class RBFOutput(Layer):
+    """Euclidean RBF units: y_i = sum_j (x_j - w_ij)^2 for fixed prototypes w_i; returns -y.
+
+    x: (N, 84) -> (N, 10). The prototypes are the 7 x 12 digit bitmaps (values -1 / +1),
+    flattened; they are not trained, so params is empty.
+    """
+
+    prototypes = DIGIT_BITMAPS.reshape(10, -1)  # (10, 84)
+
+    def forward(self, x):
+        x = np.asarray(x)
+        if x.ndim != 2 or x.shape[1] != self.prototypes.shape[1]:
+            raise ValueError(f"RBFOutput expects input of shape (N, 84), got {x.shape}")
+        w = self.prototypes.astype(x.dtype)
+        self._cache = (x, w)
+        # |x - w|^2 = |x|^2 - 2 x.w + |w|^2: one matrix product for the whole batch
+        y = (x * x).sum(axis=1, keepdims=True) - 2 * x @ w.T + (w * w).sum(axis=1)
+        return -y
+
+    def backward(self, dout):
+        x, w = self._cached()
+        dout = self._check_dout(dout, (x.shape[0], 10))
+        # d(-y_i)/dx = -2 (x - w_i), summed over the units with their upstream gradients
+        return -2 * (dout.sum(axis=1, keepdims=True) * x - dout @ w)
+
+
+def ClassicLeNet5(binarize=False, dtype=np.float32, rng=None):
+    """The 1998 LeNet-5 for 28 x 28 digits: (N, 1, 28, 28) -> -distances (N, 10).
+
+    binarize: False, or a threshold in [0, 1] (True means the reports' 40/255).
+    """
+    from lenet.models import Sequential
+
+    rng = as_generator(rng)
+    kw = {"init": "glorot", "dtype": dtype, "rng": rng}
+    front = []
+    if binarize is not False:
+        front.append(Binarize(40 / 255 if binarize is True else binarize))
+    return Sequential(
+        *front,
+        Pad(2),
+        Conv2d(1, 6, 5, input_grad=False, **kw),  # C1: (N, 6, 28, 28)
+        ScaledTanh(),
+        Subsampling(6, dtype=dtype),  # S2: (N, 6, 14, 14)
+        ScaledTanh(),
+        MaskedConv2d(6, 16, 5, C3_TABLE, **kw),  # C3: (N, 16, 10, 10)
+        ScaledTanh(),
+        Subsampling(16, dtype=dtype),  # S4: (N, 16, 5, 5)
+        ScaledTanh(),
+        Conv2d(16, 120, 5, **kw),  # C5: (N, 120, 1, 1)
+        ScaledTanh(),
+        Flatten(),
+        Linear(120, 84, **kw),  # F6
+        ScaledTanh(),
+        RBFOutput(),  # (N, 10)
+    )
