@@ -14,6 +14,7 @@ import numpy as np
 from threadpoolctl import threadpool_info
 
 from lenet.data import iterate_minibatches
+from lenet.interop import to_torch
 from lenet.losses import SoftmaxCrossEntropy
 from lenet.models import LeNet5
 from lenet.optim import SGD
@@ -42,28 +43,10 @@ def lenet_epoch(images, labels, batch_size, seed=0):
     return time.perf_counter() - start
 
 
-def torch_lenet5(torch):
-    nn = torch.nn
-    return nn.Sequential(
-        nn.Conv2d(1, 6, 5, padding=2),
-        nn.ReLU(),
-        nn.MaxPool2d(2),
-        nn.Conv2d(6, 16, 5),
-        nn.ReLU(),
-        nn.MaxPool2d(2),
-        nn.Flatten(),
-        nn.Linear(400, 120),
-        nn.ReLU(),
-        nn.Linear(120, 84),
-        nn.ReLU(),
-        nn.Linear(84, 10),
-    )
-
-
 def torch_epoch(torch, images, labels, batch_size, seed=0):
     """Seconds for the same epoch in PyTorch; the data is already in tensors, as for lenet."""
     torch.manual_seed(seed)
-    model = torch_lenet5(torch)
+    model = to_torch(LeNet5(rng=seed))  # the same network, built by torch.nn
     opt = torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
     loss_fn = torch.nn.CrossEntropyLoss()
     start = time.perf_counter()
