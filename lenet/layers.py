@@ -10,6 +10,8 @@ The contract every layer follows:
 Images are (N, C, H, W); feature vectors are (N, D).
 """
 
+import inspect
+
 import numpy as np
 
 from lenet import _im2col
@@ -52,8 +54,18 @@ class Layer:
         return sum(p.size for p in self.params.values())
 
     def __repr__(self):
-        args = ", ".join(f"{k}={v!r}" for k, v in self.spec().items())
-        return f"{type(self).__name__}({args})"
+        """The constructor call, leaving out arguments at their defaults."""
+        defaults = {}
+        for cls in reversed(type(self).__mro__[:-1]):  # subclasses override their bases
+            for name, p in inspect.signature(cls.__init__).parameters.items():
+                if p.default is not p.empty:
+                    defaults[name] = p.default
+        args = [
+            f"{k}={'[...]' if isinstance(v, list) else repr(v)}"
+            for k, v in self.spec().items()
+            if k not in defaults or defaults[k] != v
+        ]
+        return f"{type(self).__name__}({', '.join(args)})"
 
     def _cached(self):
         if self._cache is None:
