@@ -9,7 +9,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 import lenet  # noqa: E402
-from lenet import drawing, train, viz, widgets  # noqa: E402
+from lenet import classic, drawing, train, viz, widgets  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -95,9 +95,14 @@ def test_training_panel_trains_when_clicked():
     assert not panel.button.disabled
 
 
-def test_drawing_pad_predicts_from_strokes():
+@pytest.mark.parametrize(
+    "make",
+    [lambda: lenet.LeNet5(rng=0), lambda: classic.ClassicLeNet5(binarize=True, rng=0)],
+    ids=["modern", "classic"],
+)
+def test_drawing_pad_predicts_from_strokes(make):
     pytest.importorskip("ipycanvas")
-    pad = widgets.DrawingPad(lenet.LeNet5(rng=0))
+    pad = widgets.DrawingPad(make())
     pad.pen_down(140, 40)
     for y in range(40, 240, 10):
         pad.pen_move(140, y)
