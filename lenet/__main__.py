@@ -17,38 +17,52 @@ from lenet import bench, data, models, optim, train
 DEFAULTS = {
     "epochs": 10,
     "batch_size": 64,
-    "lr": 0.05,
+    "lr": {"sgd": 0.05, "adam": 0.001},
     "momentum": 0.9,
     "weight_decay": 1e-3,
     "lr_decay": 0.8,
 }
 
 
-def _positive_int(text):
+def _number(text, ok, expected, convert=float):
+    """argparse type: text converted and checked by ok(value), else a one-line error."""
     try:
-        value = int(text)
+        value = convert(text)
     except ValueError:
         value = None
-    if value is None or value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    if value is None or not math.isfinite(value) or not ok(value):
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
     return value
+
+
+def _positive_int(text):
+    return _number(text, lambda v: v >= 1, "a positive integer", int)
+
+
+def _non_negative_int(text):
+    return _number(text, lambda v: v >= 0, "an integer >= 0", int)
+
+
+def _positive_float(text):
+    return _number(text, lambda v: v > 0, "a number > 0")
 
 
 def _non_negative_float(text):
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value) or value < 0:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}")
-    return value
+    return _number(text, lambda v: v >= 0, "a number >= 0")
+
+
+def _momentum(text):
+    return _number(text, lambda v: 0 <= v < 1, "a momentum in [0, 1)")
 
 
 def _decay(text):
-    value = _non_negative_float(text)
-    if not 0 < value <= 1:
-        raise argparse.ArgumentTypeError(f"expected a factor in (0, 1], got {text!r}")
-    return value
+    return _number(text, lambda v: 0 < v <= 1, "a factor in (0, 1]")
+
+
+def _npz_path(text):
+    if not text.endswith(".npz"):
+        raise argparse.ArgumentTypeError(f"expected a path ending in .npz, got {text!r}")
+    return text
 
 
 def build_parser():
@@ -58,8 +72,12 @@ def build_parser():
     p = commands.add_parser("train", help="train LeNet-5 on MNIST and report test accuracy")
     p.add_argument("--epochs", type=_positive_int, default=DEFAULTS["epochs"])
     p.add_argument("--batch-size", type=_positive_int, default=DEFAULTS["batch_size"])
-    p.add_argument("--lr", type=_non_negative_float, default=DEFAULTS["lr"], help="learning rate")
-    p.add_argument("--momentum", type=_non_negative_float, default=DEFAULTS["momentum"])
+    p.add_argument(
+        "--lr",
+        type=_positive_float,
+        help="learning rate (default: 0.05 for sgd, 0.001 for adam)",
+    )
+    p.add_argument("--momentum", type=_momentum, default=DEFAULTS["momentum"], help="sgd momentum")
     p.add_argument(
         "--weight-decay", type=_non_negative_float, default=DEFAULTS["weight_decay"], help="L2"
     )
@@ -74,12 +92,23 @@ def build_parser():
         "--activation", choices=("relu", "leaky_relu", "tanh", "sigmoid"), default="relu"
     )
     p.add_argument("--pool", choices=("max", "avg"), default="max")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=_non_negative_int, default=0, help="weights and shuffling")
     p.add_argument("--data-dir", help="folder with the MNIST files (default: $LENET_DATA_DIR)")
-    p.add_argument("--output", default="checkpoints/lenet5.npz", help="where to save the model")
+    p.add_argument(
+        "--output", type=_npz_path, default="checkpoints/lenet5.npz", help="where to save the model"
+    )
     p.add_argument("--limit", type=_positive_int, help="train on at most this many images")
-    p.add_argument("--val", type=int, default=5000, help="validation images (the last ones)")
-    p.add_argument("--patience", type=_positive_int, help="early stopping after N flat epochs")
+    p.add_argument(
+        "--val",
+        type=_non_negative_int,
+        default=5000,
+        help="validation images, the last ones of the training set (0: none)",
+    )
+    p.add_argument(
+        "--patience",
+        type=_positive_int,
+        help="stop when validation accuracy has not improved for N epochs; keep the best weights",
+    )
     p.add_argument("--quiet", action="store_true", help="a line per epoch, no progress bars")
 
     p = commands.add_parser("evaluate", help="test accuracy and confusion matrix of a checkpoint")
@@ -102,14 +131,16 @@ def run_train(args):
     if args.limit:
         x_train, y_train = x_train[: args.limit], y_train[: args.limit]
     model = models.LeNet5(args.activation, args.pool, rng=args.seed)
+    lr = args.lr if args.lr is not None else DEFAULTS["lr"][args.optimizer]
     if args.optimizer == "sgd":
-        opt = optim.SGD(model, lr=args.lr, momentum=args.momentum, weight_decay=args.weight_decay)
+        opt = optim.SGD(model, lr=lr, momentum=args.momentum, weight_decay=args.weight_decay)
     else:
-        opt = optim.Adam(model, lr=args.lr, weight_decay=args.weight_decay)
+        opt = optim.Adam(model, lr=lr, weight_decay=args.weight_decay)
     print(
         f"training LeNet-5 ({args.activation}, {args.pool} pool) on {len(x_train):,} images, "
-        f"validating on {len(val_data[0]):,}; {args.optimizer} lr {args.lr:g}, "
-        f"batch {args.batch_size}, up to {args.epochs} epochs"
+        f"validating on {len(val_data[0]):,}; {args.optimizer} lr {lr:g}, "
+        f"batch {args.batch_size}, up to {args.epochs} epochs",
+        flush=True,
     )
     start = time.perf_counter()
     history = train.fit(
@@ -127,6 +158,11 @@ def run_train(args):
         callback=(lambda h: print(train.epoch_summary(h), flush=True)) if args.quiet else None,
     )
     seconds = time.perf_counter() - start
+    if history.stopped_epoch is not None:
+        print(
+            f"stopped early after epoch {history.stopped_epoch}; "
+            f"kept the weights of epoch {history.restored_epoch}"
+        )
     models.save(model, args.output)
     _, accuracy, predictions = train.evaluate(model, x_test, y_test)
     print(f"saved the model to {args.output}")
@@ -143,9 +179,10 @@ def run_evaluate(args):
     loss, accuracy, predictions = train.evaluate(model, x_test, y_test)
     cm = train.confusion_matrix(y_test, predictions)
     print(f"{args.model}: test loss {loss:.4f}, accuracy {accuracy:.2%} on {len(y_test):,} images")
-    print(
-        "per-class accuracy: " + ", ".join(f"{d}: {cm[d, d] / cm[d].sum():.1%}" for d in range(10))
-    )
+    per_class = [
+        f"{d}: {cm[d, d] / cm[d].sum():.1%}" if cm[d].sum() else f"{d}: -" for d in range(10)
+    ]
+    print("per-class accuracy: " + ", ".join(per_class))
     print("confusion matrix (rows: true digit, columns: predicted digit):")
     print("      " + "".join(f"{d:>6d}" for d in range(10)))
     for d in range(10):
@@ -170,10 +207,14 @@ def main(argv=None):
     command = {"train": run_train, "evaluate": run_evaluate, "bench": run_bench}[args.command]
     try:
         return command(args)
-    except (FileNotFoundError, ValueError, train.TrainingDiverged) as err:
-        # Missing or corrupt data, a bad checkpoint, a diverged run: the message says it all.
+    except (OSError, ValueError, train.TrainingDiverged) as err:
+        # Missing or corrupt data, a bad checkpoint, an unwritable output, a diverged run:
+        # the message says it all.
         print(f"error: {err}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -181,15 +181,26 @@ def load(path):
         raise ValueError(f"{path} is not a readable .npz checkpoint: {err}") from err
     if "architecture" not in arrays:
         raise ValueError(f"{path} has no 'architecture' array: not a lenet checkpoint")
-    architecture = json.loads(str(arrays.pop("architecture")))
+    try:
+        architecture = [
+            (str(entry["type"]), dict(entry["args"]))
+            for entry in json.loads(str(arrays.pop("architecture")))
+        ]
+    except (ValueError, TypeError, KeyError) as err:
+        raise ValueError(
+            f"{path}: the 'architecture' array is not a JSON list of {{type, args}} entries ({err})"
+        ) from err
     layers = []
-    for i, entry in enumerate(architecture):
-        cls = LAYER_TYPES.get(entry["type"])
+    for i, (name, args) in enumerate(architecture):
+        cls = LAYER_TYPES.get(name)
         if cls is None:
-            raise ValueError(f"{path}: layer {i} has unknown type {entry['type']!r}")
+            raise ValueError(f"{path}: layer {i} has unknown type {name!r}")
         keys = [k for k in arrays if k.startswith(f"{i}.")]
         dtype = arrays[keys[0]].dtype if keys else np.float32
-        layer = cls(**entry["args"], **({"dtype": dtype} if keys else {}))
+        try:
+            layer = cls(**args, **({"dtype": dtype} if keys else {}))
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"{path}: layer {i} cannot be built as {name}({args}): {err}") from err
         for key, expected in layer.params.items():
             stored = arrays.pop(f"{i}.{key}", None)
             if stored is None:

@@ -90,6 +90,21 @@ def test_unknown_layer_type(saved):
         lenet.load(saved)
 
 
+@pytest.mark.parametrize(
+    ("architecture", "message"),
+    [
+        ("not json", "not a JSON list of {type, args} entries"),
+        ('{"type": "Linear"}', "not a JSON list of {type, args} entries"),
+        ('[{"args": {}}]', "not a JSON list of {type, args} entries"),
+        ('[{"type": "Linear", "args": {"in_features": 3}}]', r"layer 0 cannot be built as Linear"),
+    ],
+)
+def test_malformed_architecture(saved, architecture, message):
+    rewrite(saved, architecture=np.array(architecture))
+    with pytest.raises(ValueError, match=message):
+        lenet.load(saved)
+
+
 def test_another_architecture(saved):
     other = json.loads(str(np.load(saved)["architecture"]))[:3]
     rewrite(saved, architecture=np.array(json.dumps(other)))

@@ -1,5 +1,6 @@
 """The command line: train, evaluate and bench on small data; bad arguments exit 2."""
 
+import re
 import subprocess
 import sys
 
@@ -38,7 +39,13 @@ def test_train_then_evaluate(tiny_mnist, tmp_path, capsys):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["train", "--lr", "-1"], "expected a number >= 0, got '-1'"),
+        (["train", "--lr", "-1"], "expected a number > 0, got '-1'"),
+        (["train", "--lr", "0"], "expected a number > 0, got '0'"),
+        (["train", "--lr", "nan"], "expected a number > 0, got 'nan'"),
+        (["train", "--momentum", "1"], r"expected a momentum in \[0, 1\), got '1'"),
+        (["train", "--seed", "-1"], "expected an integer >= 0, got '-1'"),
+        (["train", "--val", "-5"], "expected an integer >= 0, got '-5'"),
+        (["train", "--output", "model.pkl"], "expected a path ending in .npz, got 'model.pkl'"),
         (["train", "--batch-size", "0"], "expected a positive integer, got '0'"),
         (["train", "--epochs", "ten"], "expected a positive integer, got 'ten'"),
         (["train", "--activation", "gelu"], "invalid choice: 'gelu'"),
@@ -51,7 +58,31 @@ def test_bad_arguments_exit_2_with_one_line(args, message, capsys):
         main(args)
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
-    assert pytest.importorskip("re").search(message, err.splitlines()[-1])
+    assert err.splitlines()[-1].startswith("python -m lenet")
+    assert re.search(message, err.splitlines()[-1])
+
+
+def test_early_stopping_says_which_weights_it_kept(tiny_mnist, tmp_path, capsys):
+    # Random labels: validation accuracy does not keep improving, so patience 1 stops early.
+    args = ["train", "--data-dir", str(tiny_mnist), "--epochs", "6", "--val", "50", "--quiet"]
+    args += ["--limit", "200", "--patience", "1", "--output", str(tmp_path / "m.npz")]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    stopped = re.search(r"stopped early after epoch (\d+); kept the weights of epoch (\d+)", out)
+    assert stopped and int(stopped[2]) < int(stopped[1]) < 6
+    assert f"after {stopped[1]} epochs" in out.splitlines()[-1]
+
+
+def test_adam_gets_its_own_default_learning_rate(tiny_mnist, tmp_path, capsys):
+    args = ["train", "--data-dir", str(tiny_mnist), "--epochs", "1", "--val", "0", "--quiet"]
+    code = main(args + ["--optimizer", "adam", "--output", str(tmp_path / "m.npz")])
+    assert code == 0
+    assert "adam lr 0.001," in capsys.readouterr().out
+
+
+def test_evaluate_a_missing_checkpoint(tmp_path, capsys):
+    assert main(["evaluate", str(tmp_path / "nothing.npz")]) == 1
+    assert capsys.readouterr().err.strip() == f"error: no checkpoint at {tmp_path / 'nothing.npz'}"
 
 
 def test_missing_data_is_a_message_not_a_traceback(tmp_path):

@@ -9,12 +9,12 @@ import lenet
 from lenet import train
 
 
-def blobs(n=120, seed=0):
-    """A tiny separable problem: 3 classes of 4-feature points around distinct centres."""
+def blobs(n=120, seed=0, noise=0.3):
+    """3 classes of 4-feature points around distinct centres; separable when noise is small."""
     rng = np.random.default_rng(seed)
     labels = rng.integers(0, 3, n)
     centres = np.array([[2, 0, 0, 0], [0, 2, 0, 0], [0, 0, 2, 0]], dtype=np.float32)
-    x = centres[labels] + 0.3 * rng.standard_normal((n, 4)).astype(np.float32)
+    x = centres[labels] + noise * rng.standard_normal((n, 4)).astype(np.float32)
     return x, labels
 
 
@@ -24,10 +24,15 @@ def small_net(seed=0):
     )
 
 
+def all_params(model):
+    return [p.copy() for layer in model.layers for p in layer.params.values()]
+
+
 def run(epochs=5, seed=0, **kwargs):
     model = small_net()
     opt = kwargs.pop("opt", None) or lenet.SGD(model, lr=0.1, momentum=0.9)
     x, y = blobs()
+    kwargs.setdefault("progress", False)
     history = train.fit(
         model,
         opt,
@@ -36,7 +41,6 @@ def run(epochs=5, seed=0, **kwargs):
         batch_size=16,
         val_data=(x[100:], y[100:]),
         rng=seed,
-        progress=False,
         **kwargs,
     )
     return model, history
@@ -50,6 +54,13 @@ def test_history_has_one_entry_per_epoch_and_learns():
     assert history.train_loss[-1] < history.train_loss[0]
     assert history.val_acc[-1] == 1.0
     assert all(s > 0 for s in history.seconds)
+
+
+def test_progress_prints_a_line_per_epoch(capsys):
+    run(epochs=2, progress=True)
+    out = capsys.readouterr().out.splitlines()
+    assert [line.split(":")[0] for line in out] == ["epoch 1", "epoch 2"]
+    assert "validation loss" in out[0] and "lr 0.1" in out[0]
 
 
 def test_same_seed_same_history_other_seed_other_history():
@@ -76,11 +87,35 @@ def test_without_validation_data_val_entries_are_nan():
     assert all(math.isnan(v) for v in history.val_loss + history.val_acc)
 
 
-def test_early_stopping_stops_by_the_rule_and_restores_the_best_weights():
-    seen = []
+def test_without_validation_data_best_val_epoch_is_none():
+    model = small_net()
+    x, y = blobs()
+    history = train.fit(model, lenet.SGD(model, lr=0.1), (x, y), 2, progress=False)
+    assert history.best_epoch("val_loss") is None
+    assert history.best_epoch("train_loss") in (1, 2)
 
-    def record(history):
-        seen.append(len(history))
+
+def test_history_best_epoch_and_as_dict():
+    history = train.History(
+        epoch=[1, 2, 3],
+        train_loss=[0.9, 0.5, 0.5],
+        train_acc=[0.5, 0.8, 0.7],
+        val_loss=[1.0, math.nan, 0.7],
+        val_acc=[0.4, 0.9, 0.9],
+    )
+    assert history.best_epoch("train_loss") == 2  # the first of a tie
+    assert history.best_epoch("val_loss") == 3  # nan is never best
+    assert history.best_epoch("val_acc") == 2
+    assert history.best_epoch("train_acc") == 2
+    with pytest.raises(ValueError, match="monitor must be one of"):
+        history.best_epoch("loss")
+    d = history.as_dict()
+    assert d["train_loss"] == [0.9, 0.5, 0.5] and d["stopped_epoch"] is None
+    assert len(history) == 3
+
+
+def test_early_stopping_stops_after_patience_flat_epochs():
+    seen = []
 
     # With lr 0 nothing changes, so validation loss never improves after epoch 1.
     model = small_net()
@@ -92,33 +127,90 @@ def test_early_stopping_stops_by_the_rule_and_restores_the_best_weights():
         20,
         val_data=(x, y),
         patience=3,
-        callback=record,
+        callback=lambda h: seen.append(len(h)),
         progress=False,
     )
-    assert len(history) == 4 and history.stopped_early and history.best_epoch == 1
+    assert len(history) == 4 and history.stopped_epoch == 4 and history.restored_epoch == 1
     assert seen == [1, 2, 3, 4]
 
 
-def test_early_stopping_restores_best_weights():
-    # A learning rate that makes training worse after it gets going: the best epoch is kept.
-    model, history = run(epochs=12, patience=2, min_delta=0.0, monitor="val_acc")
-    assert history.best_epoch is not None
+def stopping_epoch(values, patience, min_delta):
+    """The rule, replayed on a list of losses: the epoch (from 1) training stops after."""
+    best, waited = math.inf, 0
+    for epoch, value in enumerate(values, start=1):
+        if value < best - min_delta:
+            best, waited = value, 0
+        else:
+            waited += 1
+            if waited >= patience:
+                return epoch
+    return None
+
+
+@pytest.mark.parametrize("min_delta", [0.0, 0.01, 0.02])
+def test_early_stopping_follows_the_rule_and_restores_the_best_weights(min_delta):
+    # Overlapping classes and a large step: the training loss wobbles on its way down, so
+    # min_delta changes when training stops (after epoch 19, 14 and 5 here).
+    x, y = blobs(noise=1.0)
+
+    def fit(epochs, **kwargs):
+        model = small_net()
+        opt = lenet.SGD(model, lr=0.2, momentum=0.9)
+        history = train.fit(model, opt, (x, y), epochs, monitor="train_loss", rng=0, **kwargs)
+        return model, history
+
+    _, full = fit(40, progress=False)
+    expected = stopping_epoch(full.train_loss, 2, min_delta)
+    assert expected is not None
+    model, history = fit(40, patience=2, min_delta=min_delta, progress=False)
+    assert history.stopped_epoch == expected == len(history)
+    assert history.train_loss == full.train_loss[:expected]
+    # The model holds the weights of the last epoch that improved by more than min_delta.
+    best = history.restored_epoch
+    assert best < expected and history.train_loss[best - 1] - min(history.train_loss) <= min_delta
+    same, _ = fit(best, progress=False)
+    for p, q in zip(all_params(model), all_params(same), strict=True):
+        np.testing.assert_array_equal(p, q)
+
+
+def test_early_stopping_on_val_acc_restores_best_weights():
+    model, history = run(epochs=12, patience=2, monitor="val_acc")
     x, y = blobs()
     _, acc, _ = train.evaluate(model, x[100:], y[100:])
-    assert acc == history.val_acc[history.best_epoch - 1]
+    epoch = history.restored_epoch or len(history)
+    assert acc == history.val_acc[epoch - 1] == max(history.val_acc)
 
 
 def test_divergence_raises_and_keeps_finite_weights():
+    # A fine first epoch, then a schedule that multiplies the learning rate by 1e30.
     model = small_net()
+    opt = lenet.SGD(model, lr=0.1, momentum=0.9)
     x, y = blobs()
-    x = x * 1e3
     with pytest.raises(
-        train.TrainingDiverged, match=r"in epoch \d+, step \d+ .*smaller learning rate"
+        train.TrainingDiverged,
+        match=r"in epoch 2, step \d+ at learning rate 1e\+29\. Try a smaller learning rate",
+    ) as err:
+        train.fit(
+            model, opt, (x, y), 3, batch_size=16, schedule=lambda e: 1e30**e, rng=0, progress=False
+        )
+    assert len(err.value.history) == 1 and err.value.history.epoch == [1]
+    assert opt.lr == 0.1
+    for p in all_params(model):
+        assert np.isfinite(p).all()
+
+
+def test_divergence_in_the_last_step_is_caught_too():
+    # One batch, one step: the step overflows the weights and no later loss would show it.
+    model = small_net()
+    before = all_params(model)
+    x, y = blobs()
+    with pytest.raises(
+        train.TrainingDiverged,
+        match=r"weights became non-finite in epoch 1, step 1 .*smaller learning rate",
     ):
-        train.fit(model, lenet.SGD(model, lr=1e6), (x, y), 3, progress=False)
-    for layer in model.layers:
-        for name, p in layer.params.items():
-            assert np.isfinite(p).all(), f"{layer!r} {name} is not finite"
+        train.fit(model, lenet.SGD(model, lr=1e39), (x, y), 1, batch_size=len(y), progress=False)
+    for p, q in zip(all_params(model), before, strict=True):
+        np.testing.assert_array_equal(p, q)
 
 
 @pytest.mark.parametrize(
@@ -129,6 +221,7 @@ def test_divergence_raises_and_keeps_finite_weights():
         ({"monitor": "accuracy"}, "monitor must be one of"),
         ({"patience": 0, "monitor": "train_loss"}, "patience must be a positive integer"),
         ({"patience": 2}, "monitor='val_loss' needs val_data"),
+        ({"min_delta": -0.1}, "min_delta must be a finite number >= 0, got -0.1"),
     ],
 )
 def test_bad_arguments(kwargs, message):
@@ -143,8 +236,17 @@ def test_bad_arguments(kwargs, message):
 def test_mismatched_data():
     model = small_net()
     x, y = blobs()
-    with pytest.raises(ValueError, match="train_data: 120 images but 119 labels"):
-        train.fit(model, lenet.SGD(model, lr=0.1), (x, y[:-1]), 1, progress=False)
+    opt = lenet.SGD(model, lr=0.1)
+    with pytest.raises(
+        ValueError, match=r"train_data: expected labels of shape \(120,\) .*\(119,\)"
+    ):
+        train.fit(model, opt, (x, y[:-1]), 1, progress=False)
+    with pytest.raises(ValueError, match=r"val_data: expected images of shape \(5, 4\) .*\(5, 3\)"):
+        train.fit(model, opt, (x, y), 1, val_data=(x[:5, :3], y[:5]), progress=False)
+    with pytest.raises(ValueError, match="train_data must be a pair"):
+        train.fit(model, opt, x, 1, progress=False)
+    with pytest.raises(ValueError, match=r"N > 0, got \(0, 4\)"):
+        train.fit(model, opt, (x[:0], y[:0]), 1, progress=False)
 
 
 def test_evaluate_against_hand_computed_values():
@@ -157,10 +259,17 @@ def test_evaluate_against_hand_computed_values():
     assert acc == pytest.approx(2 / 3)
     expected = np.mean([np.log(1 + np.exp(-1)), np.log(1 + np.exp(1)), np.log(1 + np.exp(-2))])
     assert loss == pytest.approx(expected)
+    with pytest.raises(RuntimeError, match="before forward"):
+        model.backward(np.ones((1, 2)))  # evaluate leaves no forward caches behind
+    with pytest.raises(ValueError, match="batch_size must be a positive integer"):
+        train.evaluate(model, x, y, batch_size=0)
 
 
 def test_confusion_matrix():
     cm = train.confusion_matrix([0, 0, 1, 2, 2, 2], [0, 1, 1, 2, 0, 2], num_classes=3)
     np.testing.assert_array_equal(cm, [[1, 1, 0], [0, 1, 0], [1, 0, 2]])
-    with pytest.raises(ValueError, match="differ"):
+    assert cm.dtype == np.int64 and cm.sum() == 6
+    with pytest.raises(ValueError, match=r"same shape \(N,\), got \(2,\) and \(1,\)"):
         train.confusion_matrix([0, 1], [0])
+    with pytest.raises(ValueError, match=r"predictions must lie in \[0, 3\)"):
+        train.confusion_matrix([0, 1], [0, 3], num_classes=3)
