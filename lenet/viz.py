@@ -2,6 +2,7 @@
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
 __all__ = [
     "plot_history",
@@ -13,11 +14,19 @@ __all__ = [
 ]
 
 
-def plot_history(history, fig=None):
-    """Loss and accuracy per epoch, training and validation, side by side."""
-    fig = fig or plt.figure(figsize=(10, 3.5))
-    fig.clear()
-    loss_ax, acc_ax = fig.subplots(1, 2)
+def plot_history(history, axes=None):
+    """Loss and accuracy per epoch, training and (when measured) validation, side by side.
+
+    history: a lenet.train.History (lists with one entry per epoch).
+    axes: two matplotlib Axes to draw into (they are cleared); default a new figure.
+    """
+    if axes is None:
+        fig, axes = plt.subplots(1, 2, figsize=(10, 3.5))
+    else:
+        fig = axes[0].figure
+        for ax in axes:
+            ax.clear()
+    loss_ax, acc_ax = axes
     epochs = history.epoch
     loss_ax.plot(epochs, history.train_loss, "o-", label="training")
     acc_ax.plot(epochs, np.array(history.train_acc) * 100, "o-", label="training")
@@ -29,15 +38,21 @@ def plot_history(history, fig=None):
     for ax in (loss_ax, acc_ax):
         ax.grid(alpha=0.3)
         ax.legend()
-        if epochs:
-            ax.set_xticks(epochs if len(epochs) <= 12 else ax.get_xticks())
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     fig.tight_layout()
     return fig
 
 
-def show_digits(images, labels, predictions=None, columns=10, title=None):
-    """A grid of digits: images (N, 1, 28, 28), labels (N,); wrong predictions in red."""
-    n = len(images)
+def show_digits(images, labels, predictions=None, n=None, columns=10, title=None):
+    """A grid of the first n digits (default all): images (N, 1, 28, 28), labels (N,).
+
+    With predictions (N,), each digit is titled with its prediction; wrong ones in red,
+    as "prediction (true label)".
+    """
+    n = len(images) if n is None else min(n, len(images))
+    if n == 0:
+        raise ValueError("show_digits: no images to show")
+    columns = min(columns, n)
     rows = -(-n // columns)
     fig, axes = plt.subplots(rows, columns, figsize=(columns * 0.9, rows * 1.05), squeeze=False)
     for i, ax in enumerate(axes.flat):
@@ -61,22 +76,21 @@ def show_digits(images, labels, predictions=None, columns=10, title=None):
 
 
 def plot_confusion_matrix(cm, title="Confusion matrix"):
-    """cm: (K, K) counts, rows = true class, columns = predicted class."""
+    """cm: (K, K) counts, rows = true class, columns = predicted class; non-zero counts written."""
     cm = np.asarray(cm)
     fig, ax = plt.subplots(figsize=(6, 5))
     im = ax.imshow(cm, cmap="Blues")
     k = len(cm)
-    for i in range(k):
-        for j in range(k):
-            ax.text(
-                j,
-                i,
-                cm[i, j],
-                ha="center",
-                va="center",
-                fontsize=7,
-                color="white" if cm[i, j] > cm.max() / 2 else "black",
-            )
+    for i, j in np.argwhere(cm):  # zeros stay blank, so the mistakes stand out
+        ax.text(
+            j,
+            i,
+            cm[i, j],
+            ha="center",
+            va="center",
+            fontsize=7,
+            color="white" if cm[i, j] > cm.max() / 2 else "black",
+        )
     ax.set(
         xticks=range(k),
         yticks=range(k),
@@ -90,7 +104,10 @@ def plot_confusion_matrix(cm, title="Confusion matrix"):
 
 
 def show_filters(conv, title="Learned kernels"):
-    """The kernels of a Conv2d with one input channel: W (O, 1, K, K), one panel each."""
+    """The kernels of a Conv2d with one input channel, W (O, 1, K, K): one K x K panel each.
+
+    One symmetric colour scale for all kernels: red positive, blue negative, white zero.
+    """
     weights = conv.params["W"][:, 0]
     limit = np.abs(weights).max()
     fig, axes = plt.subplots(1, len(weights), figsize=(1.6 * len(weights), 1.9), squeeze=False)
@@ -104,22 +121,30 @@ def show_filters(conv, title="Learned kernels"):
 
 
 def show_feature_maps(model, image, layer_index, title=None):
-    """The output channels of model.layers[layer_index] for one image (1, 28, 28)."""
+    """The output channels of model.layers[layer_index] for one image (1, 28, 28).
+
+    The output (C, H', W') is drawn one panel per channel on one shared colour scale, so a
+    channel that stays dark really is (nearly) zero.
+    """
     x = image.reshape(1, *image.shape[-3:]).astype(model.dtype)
     for layer in model.layers[: layer_index + 1]:
         x = layer.forward(x)
     maps = x[0]
     columns = min(len(maps), 8)
     rows = -(-len(maps) // columns)
-    fig, axes = plt.subplots(rows, columns, figsize=(1.6 * columns, 1.7 * rows), squeeze=False)
+    low, high = float(maps.min()), float(maps.max())
+    fig, axes = plt.subplots(
+        rows, columns, figsize=(1.6 * columns + 1, 1.7 * rows + 0.3), squeeze=False
+    )
     for i, ax in enumerate(axes.flat):
         ax.axis("off")
         if i < len(maps):
-            ax.imshow(maps[i], cmap="viridis")
+            im = ax.imshow(maps[i], cmap="viridis", vmin=low, vmax=high if high > low else low + 1)
             ax.set_title(f"channel {i}", fontsize=8)
     layer = model.layers[layer_index]
     fig.suptitle(title or f"Output of layer {layer_index} ({type(layer).__name__}), {maps.shape}")
     fig.tight_layout()
+    fig.colorbar(im, ax=axes.ravel().tolist(), label="activation", shrink=0.8)
     return fig
 
 

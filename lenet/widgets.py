@@ -7,7 +7,7 @@ the epochs and the number of training images.
 """
 
 import functools
-import time
+import html
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
@@ -49,12 +49,14 @@ def run_experiment(
     on_epoch=None,
     progress=False,
 ):
-    """Train a fresh LeNet5 and measure it; never raises on divergence.
+    """Train a fresh LeNet5 with fit and measure it; never raises on divergence.
 
-    data: (train, val, test) pairs of (images, labels); default MNIST (mnist_splits()).
+    data: (train, val, test) pairs of (images (N, 1, 28, 28), labels (N,)); default MNIST
+    (mnist_splits(): 55,000 training, the last 5,000 for validation, the 10,000 test images).
     n_train: use only the first n_train training images. on_epoch(history) after each epoch.
     Returns a dict: model, history, test_accuracy, seconds_per_epoch, and diverged (None, or
-    the divergence message).
+    fit's divergence message). A diverged run keeps the history of the epochs it finished
+    (None if none) and has no test accuracy.
     """
     (x_train, y_train), val, (x_test, y_test) = data if data is not None else mnist_splits()
     if n_train is not None:
@@ -66,8 +68,14 @@ def run_experiment(
         opt = Adam(model, lr=lr)
     else:
         raise ValueError(f"optimizer must be 'sgd' or 'adam', got {optimizer!r}")
+    finished = []  # the history as of the last finished epoch, kept if a later epoch diverges
+
+    def after_epoch(history):
+        finished[:] = [history]
+        if on_epoch is not None:
+            on_epoch(history)
+
     result = {"model": model, "history": None, "test_accuracy": None, "diverged": None}
-    start = time.perf_counter()
     try:
         history = fit(
             model,
@@ -77,16 +85,16 @@ def run_experiment(
             batch_size=batch_size,
             val_data=val,
             rng=seed,
-            callback=on_epoch,
+            callback=after_epoch,
             progress=progress,
         )
     except TrainingDiverged as err:
+        history = finished[0] if finished else None
         result["diverged"] = str(err)
-        result["seconds_per_epoch"] = time.perf_counter() - start
-        return result
     result["history"] = history
-    result["seconds_per_epoch"] = float(np.mean(history.seconds))
-    result["test_accuracy"] = evaluate(model, x_test, y_test)[1]
+    result["seconds_per_epoch"] = float(np.mean(history.seconds)) if history else None
+    if result["diverged"] is None:
+        result["test_accuracy"] = evaluate(model, x_test, y_test)[1]
     return result
 
 
@@ -95,7 +103,10 @@ class TrainingPanel:
 
     Moving a slider does nothing until Train is clicked. The curves are redrawn in one
     output area after every epoch; the result line shows test accuracy and seconds per
-    epoch, or why training diverged.
+    epoch, or why training diverged. The parts are attributes, so code and tests can drive
+    the panel without a browser: lr, batch_size, epochs (sliders), button, result (HTML),
+    output (Output), widget (the whole panel); train() does what a click does, and
+    last_result holds run_experiment's dict.
     """
 
     def __init__(self, n_train=None, data=None, seed=0):
@@ -138,7 +149,15 @@ class TrainingPanel:
     def _ipython_display_(self):
         display(self.widget)
 
+    def _settings(self):
+        return f"learning rate {self.lr.value:.4g}, batch size {self.batch_size.value}"
+
     def _draw(self, history):
+        done = len(history)
+        self.result.value = (
+            f"Training ({self._settings()}): epoch {done}/{self.epochs.value} done, "
+            f"validation accuracy {history.val_acc[-1]:.2%}…"
+        )
         with self.output:
             clear_output(wait=True)
             fig = plot_history(history)
@@ -146,12 +165,9 @@ class TrainingPanel:
             plt.close(fig)
 
     def train(self):
-        """Train with the current slider values (what the button does)."""
+        """Train with the current slider values (what the button does); returns the result."""
         self.button.disabled = True
-        self.result.value = (
-            f"Training: learning rate {self.lr.value:.4g}, batch size {self.batch_size.value}, "
-            f"{self.epochs.value} epoch(s)…"
-        )
+        self.result.value = f"Training ({self._settings()}), {self.epochs.value} epoch(s)…"
         try:
             result = run_experiment(
                 self.lr.value,
@@ -162,18 +178,30 @@ class TrainingPanel:
                 data=self.data,
                 on_epoch=self._draw,
             )
+        except Exception as err:  # e.g. MNIST missing: say so in the panel, then raise
+            self.result.value = _warning(f"{type(err).__name__}: {err}")
+            raise
         finally:
             self.button.disabled = False
         if result["diverged"]:
-            self.result.value = f"<span style='color:#c00'>⚠ {result['diverged']}</span>"
+            self.result.value = _warning(result["diverged"])
         else:
+            accuracy = result["test_accuracy"]
             self.result.value = (
-                f"<b>test accuracy {result['test_accuracy']:.2%}</b> — "
-                f"{result['seconds_per_epoch']:.1f} s per epoch "
-                f"(learning rate {self.lr.value:.4g}, batch size {self.batch_size.value})"
+                f"<b>test accuracy {accuracy:.2%}</b> — "
+                f"{result['seconds_per_epoch']:.1f} s per epoch ({self._settings()})"
             )
+            if accuracy < 0.2:
+                self.result.value += (
+                    "<br>Near chance (10%): either the learning rate is too small to learn in "
+                    "this many steps, or so large that every ReLU died."
+                )
         self.last_result = result
         return result
+
+
+def _warning(text):
+    return f"<span style='color:#c00'>⚠ {html.escape(text)}</span>"
 
 
 class DrawingPad:
