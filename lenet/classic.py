@@ -5,19 +5,29 @@
     -> S4 trainable subsampling -> squash -> C5 conv 120@5x5 -> squash -> F6 84 -> squash
     -> RBF output: 10 squared distances to fixed digit bitmaps
 
-"Squash" is the paper's scaled tanh, f(a) = 1.7159 tanh(2a/3). The output layer returns the
-*negative* distances -y_i, so that, as for every lenet model, the prediction is the argmax and
-SoftmaxCrossEntropy applies. The loss is therefore softmax cross-entropy over -y (the reference
-report's choice): -log(e^{-y_t} / sum_i e^{-y_i}) = y_t + log sum_i e^{-y_i}. The paper's loss,
-y_t + log(e^{-j} + sum_i e^{-y_i}), is the same apart from the constant e^{-j} inside the log,
-which stops it from pushing already-large distances further up; with j -> infinity they agree.
+Padding and binarisation are layers (Pad, Binarize), so a checkpoint remembers them and the
+model takes the same raw [0, 1] images as every lenet model. "Squash" is the paper's scaled
+tanh, f(a) = 1.7159 tanh(2a/3), a layer of its own (ScaledTanh) after each weighted layer
+but the output.
+
+The loss: softmax cross-entropy over -y, the reference report's choice, not the paper's. The
+output layer returns the *negative* distances -y_i, so that, as for every lenet model, the
+prediction is the argmax and SoftmaxCrossEntropy applies:
+
+    -log(e^{-y_t} / sum_i e^{-y_i}) = y_t + log sum_i e^{-y_i}
+
+Why: lenet.train.fit, evaluate, the widgets and the command line all train logits with
+SoftmaxCrossEntropy and predict by argmax; with -y as logits the 1998 net uses all of them
+unchanged. Little is lost: the paper's loss, y_t + log(e^{-j} + sum_i e^{-y_i}), differs only by
+the constant e^{-j} inside the log, which stops it from pushing already-large wrong distances
+further up; as j -> infinity the two agree.
 """
 
 import numpy as np
 
 from lenet import _im2col
 from lenet.init import as_generator
-from lenet.layers import Conv2d, Flatten, Layer, Linear, _check_images
+from lenet.layers import Conv2d, Flatten, Layer, Linear, _check_images, _positive_int
 
 __all__ = [
     "C3_TABLE",
@@ -43,6 +53,7 @@ _C3_INPUTS = [
 C3_TABLE = np.zeros((16, 6), dtype=bool)
 for _j, _inputs in enumerate(_C3_INPUTS):
     C3_TABLE[_j, list(_inputs)] = True
+C3_TABLE.flags.writeable = False  # a module constant: copy it to experiment with other tables
 
 # The RBF prototypes: one 7 (wide) x 12 (tall) bitmap per digit, '#' = +1, '.' = -1.
 _BITMAPS = """
@@ -62,7 +73,8 @@ _BITMAPS = """
 _ROWS = [row.split() for row in _BITMAPS.strip().splitlines()]
 DIGIT_BITMAPS = (
     np.array([[[c == "#" for c in row[d]] for row in _ROWS] for d in range(10)]) * 2.0 - 1
-)
+)  # (10, 12, 7)
+DIGIT_BITMAPS.flags.writeable = False
 
 
 class Pad(Layer):
@@ -96,7 +108,12 @@ class Binarize(Layer):
 
     def __init__(self, threshold=40 / 255):
         super().__init__()
-        self.threshold = float(threshold)
+        threshold = float(threshold)
+        if not 0 < threshold <= 1:
+            raise ValueError(
+                f"threshold must lie in (0, 1] (images are in [0, 1]), got {threshold}"
+            )
+        self.threshold = threshold
 
     def spec(self):
         return {"threshold": self.threshold}
@@ -114,13 +131,14 @@ class Binarize(Layer):
 class Subsampling(Layer):
     """S2/S4: each 2x2 window summed, times a trainable coefficient per channel, plus a bias.
 
-    x: (N, C, H, W) -> (N, C, H/2, W/2); coef, bias: (C,). The squashing follows as its own
-    layer. Starts as average pooling (coef 1/4, bias 0).
+    x: (N, C, H, W) -> (N, C, H//2, W//2); coef, bias: (C,). The squashing follows as its own
+    layer. Starts as average pooling (coef 1/4, bias 0): that start is deterministic, so rng is
+    accepted (as by every layer with parameters) but not used.
     """
 
-    def __init__(self, channels, dtype=np.float32):
+    def __init__(self, channels, dtype=np.float32, rng=None):
         super().__init__()
-        self.channels = int(channels)
+        self.channels = _positive_int("channels", channels)
         self.params["coef"] = np.full(self.channels, 0.25, dtype=dtype)
         self.params["bias"] = np.zeros(self.channels, dtype=dtype)
 
@@ -234,15 +252,20 @@ class RBFOutput(Layer):
 def ClassicLeNet5(binarize=False, dtype=np.float32, rng=None):
     """The 1998 LeNet-5 for 28 x 28 digits: (N, 1, 28, 28) -> -distances (N, 10).
 
-    binarize: False, or a threshold in [0, 1] (True means the reports' 40/255).
+    binarize: False or None (grey levels kept), True (the reports' threshold, 40/255), or a
+    threshold in (0, 1]. Weights: Glorot uniform; subsampling starts as average pooling.
     """
+    # Imported here, not at the top: lenet.models imports this module to register its layers
+    # for checkpoints, so a top-level import would be circular.
     from lenet.models import Sequential
 
     rng = as_generator(rng)
     kw = {"init": "glorot", "dtype": dtype, "rng": rng}
     front = []
-    if binarize is not False:
-        front.append(Binarize(40 / 255 if binarize is True else binarize))
+    if binarize is True:
+        front.append(Binarize(40 / 255))
+    elif binarize is not None and binarize is not False:
+        front.append(Binarize(binarize))
     return Sequential(
         *front,
         Pad(2),

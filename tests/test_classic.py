@@ -43,7 +43,7 @@ def test_prototypes_are_distinct_7_by_12_bitmaps():
 
 
 def test_subsampling_gradients():
-    layer = classic.Subsampling(3, dtype=F64)
+    layer = classic.Subsampling(3, dtype=F64, rng=0)
     layer.params["coef"][:] = rng(1).standard_normal(3)
     layer.params["bias"][:] = rng(2).standard_normal(3)
     errors = check_layer(layer, rng(3).standard_normal((2, 3, 6, 8)))
@@ -121,6 +121,28 @@ def test_pad_and_binarize():
     assert check_layer(classic.Pad(2), rng(10).standard_normal((2, 1, 3, 4)))["x"] < 1e-6
     x = np.array([[[[0.1, 0.2, 0.5]]]])
     np.testing.assert_array_equal(classic.Binarize(40 / 255).forward(x), [[[[0, 1, 1]]]])
+    # a step function: zero gradient, analytic and numeric (no input sits at the threshold)
+    assert check_layer(classic.Binarize(0.5), rng(14).random((2, 1, 3, 4)))["x"] == 0
+    with pytest.raises(ValueError, match="threshold must lie in"):
+        classic.Binarize(40)  # 0-255 units by mistake
+
+
+@pytest.mark.parametrize(
+    ("binarize", "threshold"), [(False, None), (None, None), (True, 40 / 255), (0.5, 0.5)]
+)
+def test_binarize_option(binarize, threshold):
+    first = classic.ClassicLeNet5(binarize=binarize, rng=0).layers[0]
+    if threshold is None:
+        assert isinstance(first, classic.Pad)
+    else:
+        assert isinstance(first, classic.Binarize) and first.threshold == threshold
+
+
+def test_module_constants_are_read_only():
+    with pytest.raises(ValueError, match="read-only"):
+        classic.C3_TABLE[0, 5] = True
+    with pytest.raises(ValueError, match="read-only"):
+        classic.RBFOutput.prototypes[0, 0] = 0.0
 
 
 @pytest.mark.parametrize("n", [1, 8])
