@@ -1,5 +1,6 @@
 """lenet <-> PyTorch: exact round trips, equal predictions, clear errors."""
 
+import importlib
 import sys
 
 import numpy as np
@@ -45,14 +46,39 @@ def architecture(layer):
 @pytest.mark.parametrize(("make", "size"), MODELS.values(), ids=MODELS.keys())
 def test_round_trip_is_exact(make, size):
     model = make()
-    back = interop.from_torch(interop.to_torch(model))
+    module = interop.to_torch(model)
+    torch_dtype = {np.float32: torch.float32, np.float64: torch.float64}[model.dtype.type]
+    assert all(p.dtype == torch_dtype for p in module.parameters())
+    back = interop.from_torch(module)
     assert [type(a) for a in back.layers] == [type(b) for b in model.layers]
     for a, b in zip(model.layers, back.layers, strict=True):
         assert architecture(a) == architecture(b)
         assert a.params.keys() == b.params.keys()
         for key in a.params:
             assert a.params[key].dtype == b.params[key].dtype
-            np.testing.assert_array_equal(a.params[key], b.params[key])
+            assert np.array_equal(a.params[key], b.params[key])
+
+
+def test_linear_weight_is_transposed_and_copied():
+    model = lenet.LeNet5(rng=0)
+    module = interop.to_torch(model)
+    W = model.layers[7].params["W"]  # Linear(400, 120): (in, out)
+    assert W.shape == (400, 120) and module[7].weight.shape == (120, 400)
+    assert np.array_equal(module[7].weight.detach().numpy(), W.T)
+    assert np.array_equal(module[0].weight.detach().numpy(), model.layers[0].params["W"])
+    with torch.no_grad():  # the copies share no memory, either way
+        module[7].weight.zero_()
+    assert W.any()
+    back = interop.from_torch(module)
+    back.layers[0].params["W"][...] = 0
+    assert module[0].weight.detach().abs().sum() > 0
+
+
+def test_to_torch_leaves_torch_random_state_alone():
+    torch.manual_seed(0)
+    state = torch.random.get_rng_state()
+    interop.to_torch(lenet.LeNet5(rng=0))
+    assert torch.equal(state, torch.random.get_rng_state())
 
 
 @pytest.mark.parametrize(("make", "size"), MODELS.values(), ids=MODELS.keys())
@@ -68,13 +94,22 @@ def test_same_outputs(make, size):
 
 
 def test_from_a_fresh_torch_module():
-    module = nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU(), nn.Flatten(), nn.Linear(2 * 26 * 26, 3))
+    module = nn.Sequential(
+        nn.Conv2d(1, 2, 3, padding="same"),
+        nn.ReLU(),
+        nn.Conv2d(2, 3, (3, 3), stride=(2, 2), padding="valid"),
+        nn.Flatten(),
+        nn.Linear(3 * 13 * 13, 4),
+    )
     model = interop.from_torch(module)
+    assert (model.layers[0].padding, model.layers[2].stride, model.layers[2].padding) == (1, 2, 0)
     x = np.random.default_rng(1).random((2, 1, 28, 28), dtype=np.float32)
     with torch.no_grad():
         expected = module(torch.from_numpy(x)).numpy()
     np.testing.assert_allclose(model.forward(x), expected, rtol=1e-5, atol=1e-5)
-    assert interop.from_torch(module, dtype=np.float64).dtype == np.float64
+    wide = interop.from_torch(module, dtype=np.float64)
+    assert wide.dtype == np.float64
+    np.testing.assert_allclose(wide.forward(x), expected, rtol=1e-5, atol=1e-5)
 
 
 @pytest.mark.parametrize(
@@ -83,13 +118,19 @@ def test_from_a_fresh_torch_module():
         (nn.Sequential(nn.BatchNorm2d(3)), r"module 0 \(BatchNorm2d\) has no lenet counterpart"),
         (
             nn.Sequential(nn.ReLU(), nn.Conv2d(1, 2, 3, dilation=2)),
-            r"module 1 \(Conv2d\).*dilation",
+            r"module 1 \(Conv2d\) has dilation=\(2, 2\), which lenet does not support",
         ),
-        (nn.Sequential(nn.Conv2d(1, 2, (3, 5))), r"non-square kernel_size \(3, 5\)"),
-        (nn.Sequential(nn.Conv2d(1, 2, 3, padding="same")), "padding 'same'"),
+        (nn.Sequential(nn.Conv2d(2, 2, 3, groups=2)), r"module 0 \(Conv2d\) has groups=2"),
+        (nn.Sequential(nn.Conv2d(1, 2, (3, 5))), r"non-square kernel_size=\(3, 5\)"),
+        (nn.Sequential(nn.Conv2d(1, 2, 3, stride=(1, 2))), r"non-square stride=\(1, 2\)"),
+        (nn.Sequential(nn.Conv2d(1, 2, 4, padding="same")), "padding='same' with an even"),
+        (nn.Sequential(nn.Conv2d(1, 2, 3, padding=1, padding_mode="reflect")), "'reflect'"),
         (nn.Sequential(nn.MaxPool2d(2, ceil_mode=True)), "ceil_mode=True"),
+        (nn.Sequential(nn.MaxPool2d(3, dilation=2)), r"MaxPool2d\) has dilation=2"),
         (nn.Sequential(nn.AvgPool2d(2, count_include_pad=False)), "count_include_pad=False"),
+        (nn.Sequential(nn.AvgPool2d(2, divisor_override=3)), "divisor_override=3"),
         (nn.Sequential(nn.Flatten(0)), "start_dim=0"),
+        (nn.Sequential(nn.Dropout()), r"module 0 \(Dropout\) has no lenet counterpart"),
     ],
 )
 def test_unsupported_modules_are_named(module, message):
@@ -106,12 +147,30 @@ def test_lenet_layer_without_counterpart():
         interop.to_torch(lenet.Sequential(lenet.ReLU(), Scale()))
 
 
-def test_from_torch_needs_a_sequential():
+def test_pool_padding_torch_does_not_allow():
+    model = lenet.Sequential(lenet.ReLU(), lenet.AvgPool2d(2, padding=2))
+    with pytest.raises(ValueError, match=r"layer 1 \(AvgPool2d\) has padding 2 > kernel_size"):
+        interop.to_torch(model)
+
+
+def test_wrong_containers():
     with pytest.raises(TypeError, match="takes a torch.nn.Sequential, got Linear"):
         interop.from_torch(nn.Linear(2, 2))
+    with pytest.raises(TypeError, match="takes a lenet Sequential .*, got ReLU"):
+        interop.to_torch(lenet.ReLU())
+
+
+def test_mapping_table():
+    rows = interop.layer_map()
+    assert [row[0] for row in rows] == list(interop.LAYER_MAP)
+    assert {row[0] for row in rows} == {name for name in lenet.layers.__all__ if name != "Layer"}
+    assert all(hasattr(nn, theirs.removeprefix("nn.")) for _, theirs, _ in rows)
+    assert "transposed" in interop.LAYER_MAP["Linear"][1]
 
 
 def test_clear_message_without_torch(monkeypatch):
-    monkeypatch.setitem(sys.modules, "torch", None)
-    with pytest.raises(ImportError, match=r"pip install -e '.\[torch\]'"):
-        interop.to_torch(lenet.LeNet5(rng=0))
+    monkeypatch.setitem(sys.modules, "torch", None)  # what `import torch` meets when missing
+    importlib.reload(interop)  # the module itself imports without torch
+    for convert, arg in ((interop.to_torch, lenet.LeNet5(rng=0)), (interop.from_torch, None)):
+        with pytest.raises(ImportError, match=r'needs PyTorch.*pip install -e "\.\[torch\]"'):
+            convert(arg)
