@@ -1,14 +1,17 @@
 """Weight initialisation from a seeded np.random.Generator.
 
 He (Kaiming) for ReLU-family layers keeps the activations' variance constant through a ReLU;
-Glorot (Xavier) suits tanh and sigmoid.
+Glorot (Xavier) suits tanh. Sigmoid's slope at 0 is 1/4 where tanh's is 1, so Glorot and Bengio
+(2010) scale the same range by 4 for sigmoid layers ("glorot_sigmoid"); without it the gradient
+shrinks about 4x per sigmoid layer, and a sigmoid LeNet-5 sits near 10% accuracy for thousands of
+SGD steps.
 """
 
 import numpy as np
 
 __all__ = ["as_generator", "initial_weights", "INITS"]
 
-INITS = ("he", "glorot")
+INITS = ("he", "glorot", "glorot_sigmoid")
 
 
 def as_generator(rng):
@@ -25,11 +28,12 @@ def initial_weights(shape, fan_in, fan_out, init, rng, dtype):
 
     he:     normal with std sqrt(2 / fan_in)
     glorot: uniform on [-a, a] with a = sqrt(6 / (fan_in + fan_out))
+    glorot_sigmoid: uniform on [-4a, 4a]
     """
     if init == "he":
         w = rng.standard_normal(shape) * np.sqrt(2.0 / fan_in)
-    elif init == "glorot":
-        limit = np.sqrt(6.0 / (fan_in + fan_out))
+    elif init in ("glorot", "glorot_sigmoid"):
+        limit = np.sqrt(6.0 / (fan_in + fan_out)) * (4 if init == "glorot_sigmoid" else 1)
         w = rng.uniform(-limit, limit, size=shape)
     else:
         raise ValueError(f"init must be one of {INITS}, got {init!r}")

@@ -99,6 +99,7 @@ class Sequential:
 
 
 _ACTIVATIONS = {"relu": L.ReLU, "leaky_relu": L.LeakyReLU, "tanh": L.Tanh, "sigmoid": L.Sigmoid}
+_INIT_FOR = {"relu": "he", "leaky_relu": "he", "tanh": "glorot", "sigmoid": "glorot_sigmoid"}
 _POOLS = {"max": L.MaxPool2d, "avg": L.AvgPool2d}
 
 
@@ -109,7 +110,8 @@ def LeNet5(activation="relu", pool="max", dtype=np.float32, rng=None):
     -> 400->120 -> act -> 120->84 -> act -> 84->10.
 
     ``LeNet5()`` is the modern net (ReLU, max pooling, He init);
-    ``LeNet5("sigmoid", "avg")`` is the seed report's (Glorot init). The output layer gets Glorot
+    ``LeNet5("sigmoid", "avg")`` is the seed report's (Glorot init, x4 for sigmoid layers, see
+    lenet.init; tanh gets plain Glorot). The output layer gets Glorot
     init scaled by 0.1: a fresh classifier should be unsure, with logits near 0, so its loss
     starts near ln 10 = 2.303 (a classic sanity check).
     """
@@ -119,7 +121,7 @@ def LeNet5(activation="relu", pool="max", dtype=np.float32, rng=None):
         raise ValueError(f"pool must be one of {sorted(_POOLS)}, got {pool!r}")
     rng = as_generator(rng)
     act, pool_cls = _ACTIVATIONS[activation], _POOLS[pool]
-    init = "he" if activation in ("relu", "leaky_relu") else "glorot"
+    init = _INIT_FOR[activation]
     kw = {"init": init, "dtype": dtype, "rng": rng}
     output = L.Linear(84, 10, init="glorot", dtype=dtype, rng=rng)
     output.params["W"] *= 0.1

@@ -114,3 +114,15 @@ def test_bench_runs_small(capsys):
     assert main(args) == 0
     out = capsys.readouterr().out
     assert "lenet: median epoch" in out and "Conv2d" in out
+
+
+def test_ctrl_c_exits_130_without_a_traceback(tiny_mnist, tmp_path, monkeypatch, capsys):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("lenet.train.fit", interrupted)
+    output = tmp_path / "m.npz"
+    args = ["train", "--data-dir", str(tiny_mnist), "--val", "50", "--output", str(output)]
+    assert main(args) == 130
+    assert capsys.readouterr().err.strip() == "interrupted"
+    assert not output.exists()

@@ -285,6 +285,8 @@ def test_he_and_glorot_scales():
     glorot = lenet.Linear(big, big, init="glorot", dtype=F64, rng=0).params["W"]
     assert he.std() == pytest.approx(np.sqrt(2 / big), rel=0.02)
     assert glorot.std() == pytest.approx(np.sqrt(2 / (2 * big)), rel=0.02)
+    sigmoid = lenet.Linear(big, big, init="glorot_sigmoid", dtype=F64, rng=0).params["W"]
+    assert sigmoid.std() == pytest.approx(4 * np.sqrt(2 / (2 * big)), rel=0.02)
     with pytest.raises(ValueError, match="init must be one of"):
         lenet.Linear(2, 2, init="zeros")
 
