@@ -124,18 +124,25 @@ def build_parser():
     return parser
 
 
-def run_train(args):
-    x, y = data.load_mnist("train", root=args.data_dir)
-    x_test, y_test = data.load_mnist("test", root=args.data_dir)
-    (x_train, y_train), val_data = data.train_val_split(x, y, n_val=args.val)
-    if args.limit:
-        x_train, y_train = x_train[: args.limit], y_train[: args.limit]
+def model_and_optimizer(args):
+    """The fresh LeNet5 and its optimizer that `train` with these parsed arguments uses."""
     model = models.LeNet5(args.activation, args.pool, rng=args.seed)
     lr = args.lr if args.lr is not None else DEFAULTS["lr"][args.optimizer]
     if args.optimizer == "sgd":
         opt = optim.SGD(model, lr=lr, momentum=args.momentum, weight_decay=args.weight_decay)
     else:
         opt = optim.Adam(model, lr=lr, weight_decay=args.weight_decay)
+    return model, opt
+
+
+def run_train(args):
+    x, y = data.load_mnist("train", root=args.data_dir)
+    x_test, y_test = data.load_mnist("test", root=args.data_dir)
+    (x_train, y_train), val_data = data.train_val_split(x, y, n_val=args.val)
+    if args.limit:
+        x_train, y_train = x_train[: args.limit], y_train[: args.limit]
+    model, opt = model_and_optimizer(args)
+    lr = opt.lr
     print(
         f"training LeNet-5 ({args.activation}, {args.pool} pool) on {len(x_train):,} images, "
         f"validating on {len(val_data[0]):,}; {args.optimizer} lr {lr:g}, "

@@ -3,6 +3,7 @@
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from mnist_files import write_split
@@ -126,3 +127,14 @@ def test_ctrl_c_exits_130_without_a_traceback(tiny_mnist, tmp_path, monkeypatch,
     assert main(args) == 130
     assert capsys.readouterr().err.strip() == "interrupted"
     assert not output.exists()
+
+
+def test_time_to_accuracy_benchmark_runs_small(tiny_mnist):
+    script = Path(__file__).parents[1] / "benchmarks" / "time_to_accuracy.py"
+    args = ["--target", "0", "--data-dir", str(tiny_mnist), "--epochs", "2", "--val", "50"]
+    result = subprocess.run(
+        [sys.executable, str(script), *args], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert "epoch 2: test accuracy" in result.stdout
+    assert result.stdout.splitlines()[-1].startswith("first reached 0.00% after epoch 1, ")
