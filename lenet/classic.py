@@ -26,8 +26,9 @@ further up; as j -> infinity the two agree.
 import numpy as np
 
 from lenet import _im2col
+from lenet._checks import positive_int
 from lenet.init import as_generator
-from lenet.layers import Conv2d, Flatten, Layer, Linear, _check_images, _positive_int
+from lenet.layers import Conv2d, Flatten, Layer, Linear, _check_images
 
 __all__ = [
     "C3_TABLE",
@@ -138,7 +139,7 @@ class Subsampling(Layer):
 
     def __init__(self, channels, dtype=np.float32, rng=None):
         super().__init__()
-        self.channels = _positive_int("channels", channels)
+        self.channels = positive_int("channels", channels)
         self.params["coef"] = np.full(self.channels, 0.25, dtype=dtype)
         self.params["bias"] = np.zeros(self.channels, dtype=dtype)
 

@@ -19,6 +19,8 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
+from lenet._checks import is_int, positive_int
+
 __all__ = [
     "FILES",
     "MIRRORS",
@@ -288,10 +290,6 @@ def load_mnist(split="train", root=None, download=True, mirrors=None, checksums=
 # Splits and mini-batches
 
 
-def _is_int(value):
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
-
-
 def _check_lengths(images, labels):
     if len(images) != len(labels):
         raise ValueError(f"{len(images)} images but {len(labels)} labels")
@@ -300,7 +298,7 @@ def _check_lengths(images, labels):
 def train_val_split(images, labels, n_val=5000):
     """The last n_val examples for validation: ((x_train, y_train), (x_val, y_val))."""
     _check_lengths(images, labels)
-    if not _is_int(n_val) or not 0 <= n_val < len(images):
+    if not is_int(n_val) or not 0 <= n_val < len(images):
         raise ValueError(f"n_val must be an integer in [0, {len(images)}), got {n_val!r}")
     cut = len(images) - n_val
     return (images[:cut], labels[:cut]), (images[cut:], labels[cut:])
@@ -312,8 +310,7 @@ def iterate_minibatches(images, labels, batch_size, rng=None, shuffle=True):
     images: (N, ...), labels: (N,). Shuffled by rng: a np.random.Generator, an int seed, or
     None for fresh randomness (np.random's global state is never used).
     """
-    if not _is_int(batch_size) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    positive_int("batch_size", batch_size)
     _check_lengths(images, labels)
     n = len(images)
     order = np.random.default_rng(rng).permutation(n) if shuffle else np.arange(n)

@@ -15,6 +15,7 @@ import inspect
 import numpy as np
 
 from lenet import _im2col
+from lenet._checks import non_negative_int, positive_int
 from lenet.init import as_generator, initial_weights
 
 __all__ = [
@@ -85,18 +86,6 @@ class Layer:
         return dout
 
 
-def _positive_int(name, value):
-    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
-
-
-def _non_negative_int(name, value):
-    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 0:
-        raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
-    return int(value)
-
-
 def _check_images(layer, x, channels=None):
     """x must be (N, C, H, W), with C == channels when given."""
     x = np.asarray(x)
@@ -127,8 +116,8 @@ class Linear(Layer):
 
     def __init__(self, in_features, out_features, bias=True, init="he", dtype=np.float32, rng=None):
         super().__init__()
-        self.in_features = _positive_int("in_features", in_features)
-        self.out_features = _positive_int("out_features", out_features)
+        self.in_features = positive_int("in_features", in_features)
+        self.out_features = positive_int("out_features", out_features)
         self.bias = bool(bias)
         self.init = init
         rng = as_generator(rng)
@@ -192,11 +181,11 @@ class Conv2d(Layer):
         rng=None,
     ):
         super().__init__()
-        self.in_channels = _positive_int("in_channels", in_channels)
-        self.out_channels = _positive_int("out_channels", out_channels)
-        self.kernel_size = _positive_int("kernel_size", kernel_size)
-        self.stride = _positive_int("stride", stride)
-        self.padding = _non_negative_int("padding", padding)
+        self.in_channels = positive_int("in_channels", in_channels)
+        self.out_channels = positive_int("out_channels", out_channels)
+        self.kernel_size = positive_int("kernel_size", kernel_size)
+        self.stride = positive_int("stride", stride)
+        self.padding = non_negative_int("padding", padding)
         self.bias = bool(bias)
         self.init = init
         self.input_grad = bool(input_grad)
@@ -265,9 +254,9 @@ class _Pool2d(Layer):
 
     def __init__(self, kernel_size, stride=None, padding=0):
         super().__init__()
-        self.kernel_size = _positive_int("kernel_size", kernel_size)
-        self.stride = self.kernel_size if stride is None else _positive_int("stride", stride)
-        self.padding = _non_negative_int("padding", padding)
+        self.kernel_size = positive_int("kernel_size", kernel_size)
+        self.stride = self.kernel_size if stride is None else positive_int("stride", stride)
+        self.padding = non_negative_int("padding", padding)
 
     def spec(self):
         return {"kernel_size": self.kernel_size, "stride": self.stride, "padding": self.padding}

@@ -8,6 +8,8 @@ learning-rate schedules give the factor that scales the base learning rate each 
 
 import numpy as np
 
+from lenet._checks import positive_int
+
 __all__ = ["Optimizer", "SGD", "Adam", "StepDecay", "ExponentialDecay"]
 
 
@@ -130,9 +132,7 @@ class StepDecay:
     """Multiply the learning rate by gamma every step_size epochs: factor(e) = gamma^(e // s)."""
 
     def __init__(self, step_size, gamma=0.1):
-        if not isinstance(step_size, int) or step_size < 1:
-            raise ValueError(f"step_size must be a positive integer, got {step_size!r}")
-        self.step_size = step_size
+        self.step_size = positive_int("step_size", step_size)
         self.gamma = _check_non_negative("gamma", gamma)
 
     def __call__(self, epoch):

@@ -13,6 +13,7 @@ import time
 import numpy as np
 from tqdm.auto import tqdm
 
+from lenet._checks import positive_int
 from lenet.data import iterate_minibatches
 from lenet.init import as_generator
 from lenet.losses import SoftmaxCrossEntropy
@@ -82,11 +83,6 @@ class History:
 def _check_monitor(monitor):
     if monitor not in MONITORS:
         raise ValueError(f"monitor must be one of {MONITORS}, got {monitor!r}")
-
-
-def _check_positive_int(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
 
 
 def _check_data(name, data, like=None):
@@ -232,8 +228,8 @@ def fit(
     .history holds the finished epochs) and leaves the model with the weights of its last
     finite step. The optimizer's lr is its base lr again when fit returns or raises.
     """
-    _check_positive_int("epochs", epochs)
-    _check_positive_int("batch_size", batch_size)
+    positive_int("epochs", epochs)
+    positive_int("batch_size", batch_size)
     x_train, y_train = _check_data("train_data", train_data)
     if val_data is not None:
         val_data = _check_data("val_data", val_data, like=x_train)
@@ -242,7 +238,7 @@ def fit(
         raise ValueError(f"min_delta must be a finite number >= 0, got {min_delta!r}")
     stopper = None
     if patience is not None:
-        _check_positive_int("patience", patience)
+        positive_int("patience", patience)
         if monitor.startswith("val") and val_data is None:
             raise ValueError(f"monitor={monitor!r} needs val_data (or monitor a train_ metric)")
         stopper = _EarlyStopping(monitor, patience, min_delta)
@@ -310,7 +306,7 @@ def evaluate(model, images, labels, batch_size=1000):
     evaluated does not keep hundreds of MB of column buffers alive.
     """
     images, labels = _check_data("evaluate", (images, labels))
-    _check_positive_int("batch_size", batch_size)
+    positive_int("batch_size", batch_size)
     loss_fn = SoftmaxCrossEntropy()
     total, predictions = 0.0, []
     for start in range(0, len(images), batch_size):

@@ -89,5 +89,7 @@ def test_no_parameters_is_refused():
 def test_schedules():
     assert [lenet.ExponentialDecay(0.95)(e) for e in range(3)] == pytest.approx([1, 0.95, 0.9025])
     assert [lenet.StepDecay(2, 0.1)(e) for e in range(5)] == pytest.approx([1, 1, 0.1, 0.1, 0.01])
-    with pytest.raises(ValueError, match="step_size must be a positive integer"):
-        lenet.StepDecay(0)
+    assert lenet.StepDecay(np.int64(2), 0.1)(2) == pytest.approx(0.1)  # e.g. from an array
+    for bad in (0, True, 1.5):
+        with pytest.raises(ValueError, match="step_size must be a positive integer"):
+            lenet.StepDecay(bad)
