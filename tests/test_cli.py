@@ -138,3 +138,15 @@ def test_time_to_accuracy_benchmark_runs_small(tiny_mnist):
     assert result.returncode == 0, result.stderr
     assert "epoch 2: test accuracy" in result.stdout
     assert result.stdout.splitlines()[-1].startswith("first reached 0.00% after epoch 1, ")
+
+
+def test_batch_size_benchmark_runs_small():
+    script = Path(__file__).parents[1] / "benchmarks" / "batch_size.py"
+    args = ["--batch-sizes", "32", "64", "--images", "256", "--rounds", "2"]
+    result = subprocess.run(
+        [sys.executable, str(script), *args], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("round 1: batch 32 ") and "batch 64" in lines[0]
+    assert lines[-1].startswith("batch 64: median ") and lines[-1].endswith("MB allocated per step")
