@@ -1,4 +1,4 @@
-# lenet: the everyday commands. Needs only python3 (>= 3.10) and make.
+# lenet: the everyday commands. Needs only python3 (>= 3.11) and make.
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
