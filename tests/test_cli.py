@@ -150,3 +150,15 @@ def test_batch_size_benchmark_runs_small():
     lines = result.stdout.splitlines()
     assert lines[0].startswith("round 1: batch 32 ") and "batch 64" in lines[0]
     assert lines[-1].startswith("batch 64: median ") and lines[-1].endswith("MB allocated per step")
+
+
+def test_train_steps_script_runs():
+    script = Path(__file__).parents[1] / "benchmarks" / "train_steps.py"
+    result = subprocess.run(
+        [sys.executable, str(script), "8", "20"], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    match = re.fullmatch(
+        r"20 steps at batch 8 after one warm-up step: loss (\S+) -> (\S+)\n", result.stdout
+    )
+    assert match and float(match[2]) < float(match[1])  # the same batch again: it learns it
