@@ -10,8 +10,8 @@ and the training seconds up to it, at which the test accuracy reaches the target
 import argparse
 import sys
 
-from lenet import data, optim, train
-from lenet.__main__ import build_parser, model_and_optimizer
+from lenet import data, train
+from lenet.__main__ import build_parser, fit_as_told, model_and_optimizer
 
 
 def main(argv=None):
@@ -34,18 +34,7 @@ def main(argv=None):
         if accuracy >= ours.target and not reached:
             reached.append((history.epoch[-1], seconds))
 
-    train.fit(
-        model,
-        opt,
-        train_data,
-        args.epochs,
-        batch_size=args.batch_size,
-        val_data=val_data,
-        schedule=optim.ExponentialDecay(args.lr_decay),
-        rng=args.seed,
-        progress=False,
-        callback=after_epoch,
-    )
+    fit_as_told(args, model, opt, train_data, val_data, callback=after_epoch)
     if not reached:
         print(f"never reached {ours.target:.2%} in {args.epochs} epochs")
         return 1

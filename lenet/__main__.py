@@ -135,6 +135,29 @@ def model_and_optimizer(args):
     return model, opt
 
 
+def fit_as_told(args, model, opt, train_data, val_data, callback=None, progress=False):
+    """train.fit with the epochs, batch size, decay, patience and seed of `train`'s arguments.
+
+    val_data: (images, labels), possibly empty (--val 0): then early stopping watches the
+    training accuracy instead.
+    """
+    has_val = len(val_data[0]) > 0
+    return train.fit(
+        model,
+        opt,
+        train_data,
+        args.epochs,
+        batch_size=args.batch_size,
+        val_data=val_data if has_val else None,
+        schedule=optim.ExponentialDecay(args.lr_decay),
+        patience=args.patience,
+        monitor="val_acc" if has_val else "train_acc",
+        rng=args.seed,
+        progress=progress,
+        callback=callback,
+    )
+
+
 def run_train(args):
     x, y = data.load_mnist("train", root=args.data_dir)
     x_test, y_test = data.load_mnist("test", root=args.data_dir)
@@ -142,27 +165,21 @@ def run_train(args):
     if args.limit:
         x_train, y_train = x_train[: args.limit], y_train[: args.limit]
     model, opt = model_and_optimizer(args)
-    lr = opt.lr
     print(
         f"training LeNet-5 ({args.activation}, {args.pool} pool) on {len(x_train):,} images, "
-        f"validating on {len(val_data[0]):,}; {args.optimizer} lr {lr:g}, "
+        f"validating on {len(val_data[0]):,}; {args.optimizer} lr {opt.lr:g}, "
         f"batch {args.batch_size}, up to {args.epochs} epochs",
         flush=True,
     )
     start = time.perf_counter()
-    history = train.fit(
+    history = fit_as_told(
+        args,
         model,
         opt,
         (x_train, y_train),
-        args.epochs,
-        batch_size=args.batch_size,
-        val_data=val_data if len(val_data[0]) else None,
-        schedule=optim.ExponentialDecay(args.lr_decay),
-        patience=args.patience,
-        monitor="val_acc" if len(val_data[0]) else "train_acc",
-        rng=args.seed,
-        progress=not args.quiet,
+        val_data,
         callback=(lambda h: print(train.epoch_summary(h), flush=True)) if args.quiet else None,
+        progress=not args.quiet,
     )
     seconds = time.perf_counter() - start
     if history.stopped_epoch is not None:
