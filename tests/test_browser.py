@@ -1,6 +1,6 @@
 """The interactive notebook in JupyterLab, driven in a real headless Chromium.
 
-Starts JupyterLab on 127.0.0.1 with a token in a temporary folder, opens notebook 11, runs all
+Starts JupyterLab on 127.0.0.1 with a token in a temporary folder, opens notebook 12, runs all
 cells, moves the learning-rate and batch-size sliders, clicks Train, draws a digit on the pad,
 and checks what a person would see. Screenshots go to the test's temporary folder (kept by
 pytest; its path is printed when the test fails). Skipped with a message where no browser is
@@ -31,7 +31,7 @@ CHROMIUM_FLAGS = [
     "--disable-sync",
     "--disable-quic",
 ]
-NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "11_your_handwriting.ipynb"
+NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "12_your_handwriting.ipynb"
 TOKEN = "lenet-browser-test"
 
 
@@ -43,7 +43,7 @@ def free_port():
 
 @pytest.fixture
 def jupyter_lab(tmp_path):
-    """A JupyterLab server on 127.0.0.1 serving a copy of notebook 11; always stopped."""
+    """A JupyterLab server on 127.0.0.1 serving a copy of notebook 12; always stopped."""
     root = tmp_path / "lab"
     root.mkdir()
     shutil.copy(NOTEBOOK, root / NOTEBOOK.name)
