@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
-from lenet._checks import is_int, positive_int
+from lenet.checks import is_int, positive_int
 
 __all__ = [
     "FILES",
