@@ -3,12 +3,14 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: help venv test lint train evaluate bench lab clean
+.PHONY: help venv test lint train evaluate bench lab book slides clean
 
 help:
-	@echo "make test   - create $(VENV) if needed, install lenet[dev], run all tests and notebooks (quick mode)"
+	@echo "make test   - create $(VENV) if needed, install lenet[dev,docs], run all tests and notebooks (quick mode)"
 	@echo "make train  - train LeNet-5 on MNIST (downloads it first if needed), report test accuracy"
-	@echo "make lab    - open the notebooks in JupyterLab"
+	@echo "make lab    - open the notebooks in JupyterLab (RISE: the slideshow button presents them)"
+	@echo "make book   - run the notebooks (quick mode; LENET_QUICK=0 for full) and write the website site/"
+	@echo "make slides - run the notebooks (quick mode) and write notebooks/NN_name.slides.html (offline)"
 	@echo "make bench  - time a training epoch: lenet vs PyTorch (if installed)"
 	@echo "make lint   - ruff lint and format check"
 
@@ -17,7 +19,7 @@ $(PY):
 	$(PY) -m pip install --upgrade pip
 
 $(VENV)/.installed: pyproject.toml | $(PY)
-	$(PY) -m pip install -e ".[dev]"
+	$(PY) -m pip install -e ".[dev,docs]"
 	touch $@
 
 venv: $(VENV)/.installed
@@ -39,5 +41,13 @@ bench: venv
 lab: venv
 	$(VENV)/bin/jupyter lab notebooks/
 
+# The website and the slides (tools/book.py). Both run each notebook once (quick mode unless
+# LENET_QUICK=0) and keep the executed copy in build/executed/ for the other.
+book: venv
+	LENET_QUICK=$${LENET_QUICK:-1} $(PY) tools/book.py site
+
+slides: venv
+	LENET_QUICK=$${LENET_QUICK:-1} $(PY) tools/book.py slides
+
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache build site notebooks/*.slides.html notebooks/slides-assets
