@@ -504,6 +504,23 @@ def _maxpool_forward(x, kernel_size, stride):
     return MaxPool2d(kernel_size, stride).forward(x)
 
 
+def _pool(x, K, S, P=0, kind="max"):
+    pool = MaxPool2d(K, S, P) if kind == "max" else AvgPool2d(K, S, P)
+    return pool.forward(x)
+
+
+def _pad_width(p):
+    return ((0, 0), (0, 0), (p, p), (p, p))
+
+
+def _avgpool_excluding_padding(x, K, S, P, kind):
+    """Average pooling that divides by the number of real (unpadded) pixels in each window."""
+    if kind == "max":
+        return _pool(x, K, S, P, kind)
+    counts = _pool(np.ones((1, 1, *x.shape[2:])), K, S, P, "avg")
+    return _pool(x, K, S, P, "avg") / counts
+
+
 def _maxpool_backward(x, dout, kernel_size, stride):
     return _layer_backward(MaxPool2d(kernel_size, stride), x, dout)
 
@@ -561,16 +578,36 @@ def _pool_cases():
         ("3x3 windows with stride 2, odd size", r.normal(size=(2, 3, 7, 5)), 3, 2),
         ("2x2 windows with stride 1", r.normal(size=(1, 2, 4, 5)), 2, 1),
     ]  # fmt: skip
-    forward, backward, avg = [], [], []
+    backward, avg = [], []
     for label, x, k, s in inputs:
         dout = r.normal(size=_maxpool_forward(x, k, s).shape)
-        forward.append(Case(label, {"x": x, "kernel_size": k, "stride": s}))
-        backward.append(Case(label, {"x": x, "dout": dout, "kernel_size": k, "stride": s}))
-        avg.append(Case(label, {"dout": dout, "x_shape": x.shape, "kernel_size": k, "stride": s}))
-    return tuple(forward), tuple(backward), tuple(avg[2:])
+        backward.append(Case(label, {"x": x, "dy": dout, "K": k, "S": s}))
+        avg.append(Case(label, {"dy": dout, "x_shape": x.shape, "K": k, "S": s}))
+    return tuple(backward), tuple(avg[2:])
 
 
-_POOL_FORWARD_CASES, _POOL_BACKWARD_CASES, _AVGPOOL_CASES = _pool_cases()
+_POOL_BACKWARD_CASES, _AVGPOOL_CASES = _pool_cases()
+
+
+def _pool_naive_cases():
+    r = _rng(61)
+    ties = np.array([[1, 3, 3, 0], [3, 2, 1, 5], [0, 0, 2, 2], [0, 0, 2, 2]], float)[None, None]
+    negative = -np.abs(r.normal(size=(2, 2, 5, 5))) - 0.1  # every value below the zero padding
+    cases = [  # label, x, K, S, P, kind
+        ("max, 2x2 windows with ties", ties, 2, 2, 0, "max"),
+        ("average, 2x2 windows", ties, 2, 2, 0, "avg"),
+        ("max, 3x3 windows, stride 2, odd size", r.normal(size=(2, 3, 7, 5)), 3, 2, 0, "max"),
+        ("max, overlapping 3x3 windows, stride 1", r.normal(size=(1, 2, 5, 6)), 3, 1, 0, "max"),
+        ("max, padding 1 around negative values", negative, 3, 2, 1, "max"),
+        ("average, padding 1", r.normal(size=(1, 2, 5, 5)), 3, 2, 1, "avg"),
+    ]
+    return tuple(
+        Case(label, {"x": x, "K": k, "S": s, "P": p, "kind": kind})
+        for label, x, k, s, p, kind in cases
+    )
+
+
+_POOL_NAIVE_CASES = _pool_naive_cases()
 
 # 7 · Softmax and cross-entropy -----------------------------------------------------------------
 
@@ -1092,37 +1129,60 @@ EXERCISES = {
         ),
         Exercise(
             "6.1",
-            "maxpool_forward",
-            "return y (N, C, H', W'): the maximum of each K x K window, windows S apart",
-            _maxpool_forward,
-            _POOL_FORWARD_CASES,
+            "pool_naive",
+            "return y (N, C, H', W'): the max (kind='max') or mean ('avg') of each K x K window",
+            _pool,
+            _POOL_NAIVE_CASES,
             (
                 Mistake(
-                    lambda x, k, s: AvgPool2d(k, s).forward(x),
-                    "that is the *mean* of each window; max pooling takes the maximum",
+                    lambda x, k, s, p, kind: _pool(x, k, s, p, "avg" if kind == "max" else "max"),
+                    "max and average are swapped: kind='max' takes the largest value of each "
+                    "window, kind='avg' its mean",
                 ),
                 Mistake(
-                    lambda x, k, s: _maxpool_forward(x, k, k),
+                    lambda x, k, s, p, kind: _pool(x, k, k, p, kind),
                     "your windows are K apart; they move by the stride S (and may overlap)",
                 ),
                 Mistake(
-                    lambda x, k, s: _maxpool_forward(x, k, 1),
-                    "the stride is ignored: consecutive windows start S pixels apart",
+                    lambda x, k, s, p, kind: _pool(x, k, 1, p, kind)[
+                        :,
+                        :,
+                        : (x.shape[2] + 2 * p - k) // s + 1,
+                        : (x.shape[3] + 2 * p - k) // s + 1,
+                    ],
+                    "your output has the right size, but the window does not move by the "
+                    "stride: it starts at i * S, not i",
                 ),
                 Mistake(
-                    lambda x, k, s: _maxpool_forward(x, k, s)[:, :, :-1, :-1],
-                    "the output size lost its +1: H' = (H - K) // S + 1",
+                    lambda x, k, s, p, kind: _pool(x, k, s, p, kind)[:, :, :-1, :-1],
+                    "the output size lost its +1: H' = (H + 2P - K) // S + 1",
                 ),
                 Mistake(
-                    lambda x, k, s: np.abs(_maxpool_forward(x, k, s)),
-                    "take the largest value, not the largest magnitude",
+                    lambda x, k, s, p, kind: _pool(np.pad(x, _pad_width(p)), k, s, 0, kind),
+                    "max pooling pads with -inf, not 0: a zero in the padding would beat "
+                    "negative values (np.pad(..., constant_values=-np.inf))",
+                ),
+                Mistake(
+                    _avgpool_excluding_padding,
+                    "average pooling divides by K*K even where the window covers padding "
+                    "(the zeros count, as in PyTorch); you divided by the number of real pixels",
+                ),
+                Mistake(
+                    lambda x, k, s, p, kind: _pool(
+                        np.pad(x, _pad_width(p), constant_values=-np.inf if kind == "max" else 0),
+                        k,
+                        s,
+                        p,
+                        kind,
+                    ),
+                    "the padding is applied twice (2P per side): pad once, by P",
                 ),
             ),
             ("y",),
         ),
         Exercise(
             "6.2",
-            "maxpool_backward",
+            "maxpool_backward_naive",
             "return dx (N, C, H, W): each window's dout routed to its first maximum",
             _maxpool_backward,
             _POOL_BACKWARD_CASES,
