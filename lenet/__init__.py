@@ -1,5 +1,6 @@
 """lenet: a numpy CNN you can read, check and train."""
 
+from lenet.checkpoint import load, save
 from lenet.gradcheck import check_layer, check_loss, numerical_gradient, relative_error
 from lenet.layers import (
     AvgPool2d,
@@ -14,7 +15,7 @@ from lenet.layers import (
     Tanh,
 )
 from lenet.losses import MSELoss, SoftmaxCrossEntropy, log_softmax, softmax
-from lenet.models import LeNet5, Sequential, load, save
+from lenet.models import LeNet5, Sequential
 from lenet.optim import SGD, Adam, ExponentialDecay, StepDecay
 
 __version__ = "0.1.0"

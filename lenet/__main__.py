@@ -1,62 +1,79 @@
-"""The command line: ``python -m lenet train | evaluate | bench``.
+"""The command line: python -m lenet train | evaluate | bench.
 
-python -m lenet train                     # LeNet-5 on MNIST, saved to checkpoints/lenet5.npz
-python -m lenet evaluate checkpoints/lenet5.npz
-python -m lenet bench --batch-size 256
+It parses arguments and prints; lenet.experiment does the training. Exit codes: 0 done,
+1 an error (missing or corrupt data, an unreadable checkpoint, a diverged run, a failed save),
+2 bad arguments (including an output path that cannot be written), 130 Ctrl-C, 143 SIGTERM.
 """
 
 import argparse
 import math
+import signal
 import sys
-import time
 
 import numpy as np
 
-from lenet import bench, data, models, optim, train
+from lenet import bench, checkpoint, data, experiment, files, train
+from lenet.checks import (
+    non_negative_int,
+    non_negative_number,
+    number_in,
+    positive_int,
+    positive_number,
+)
 
-DEFAULTS = {
-    "epochs": 10,
-    "batch_size": 64,
-    "lr": {"sgd": 0.05, "adam": 0.001},
-    "momentum": 0.9,
-    "weight_decay": 1e-3,
-    "lr_decay": 0.8,
-}
+EXAMPLES = """examples:
+  python -m lenet train                      LeNet-5 on MNIST, saved to checkpoints/lenet5.npz
+  python -m lenet evaluate checkpoints/lenet5.npz
+  python -m lenet bench --batch-size 256
 
+exit codes: 0 done, 1 error (data, checkpoint, diverged run, failed save), 2 bad arguments,
+130 interrupted (Ctrl-C), 143 terminated (SIGTERM)"""
 
-def _number(text, ok, expected, convert=float):
-    """argparse type: text converted and checked by ok(value), else a one-line error."""
-    try:
-        value = convert(text)
-    except ValueError:
-        value = None
-    if value is None or not math.isfinite(value) or not ok(value):
-        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
-    return value
-
-
-def _positive_int(text):
-    return _number(text, lambda v: v >= 1, "a positive integer", int)
+DATA_DIR_HELP = (
+    "folder with the MNIST files (default: $LENET_DATA_DIR if set, else data/ in a source "
+    "checkout, else ~/.cache/lenet; missing files are downloaded there)"
+)
 
 
-def _non_negative_int(text):
-    return _number(text, lambda v: v >= 0, "an integer >= 0", int)
+class UsageError(Exception):
+    """A bad argument found after parsing (exit code 2)."""
 
 
-def _positive_float(text):
-    return _number(text, lambda v: v > 0, "a number > 0")
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so that every cleanup runs (exit code 143)."""
 
 
-def _non_negative_float(text):
-    return _number(text, lambda v: v >= 0, "a number >= 0")
+def _checked(check, convert=float):
+    """An argparse type: the text converted, then checked by a lenet.checks function."""
+
+    def parse(text):
+        try:
+            value = convert(text)
+        except ValueError:
+            value = None  # not a number: the check below refuses it with its own words
+        try:
+            return check("value", value)
+        except ValueError as err:
+            expected = str(err).removeprefix("value must be ").rsplit(", got ", 1)[0]
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+
+    return parse
 
 
-def _momentum(text):
-    return _number(text, lambda v: 0 <= v < 1, "a momentum in [0, 1)")
+def _fraction(name, value):
+    return number_in(name, value, 0, 1, "a factor in (0, 1]", low_inclusive=False)
 
 
-def _decay(text):
-    return _number(text, lambda v: 0 < v <= 1, "a factor in (0, 1]")
+def _momentum(name, value):
+    return number_in(name, value, 0, 1, "a momentum in [0, 1)", high_inclusive=False)
+
+
+POSITIVE_INT = _checked(positive_int, int)
+NON_NEGATIVE_INT = _checked(non_negative_int, int)
+POSITIVE_NUMBER = _checked(positive_number)
+NON_NEGATIVE_NUMBER = _checked(non_negative_number)
+MOMENTUM = _checked(_momentum)
+FRACTION = _checked(_fraction)
 
 
 def _npz_path(text):
@@ -65,140 +82,214 @@ def _npz_path(text):
     return text
 
 
-def build_parser():
-    parser = argparse.ArgumentParser(prog="python -m lenet", description=__doc__.split("\n")[0])
-    commands = parser.add_subparsers(dest="command", required=True)
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """Shows each option's default, and the description and examples as written."""
 
-    p = commands.add_parser("train", help="train LeNet-5 on MNIST and report test accuracy")
-    p.add_argument("--epochs", type=_positive_int, default=DEFAULTS["epochs"])
-    p.add_argument("--batch-size", type=_positive_int, default=DEFAULTS["batch_size"])
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="python -m lenet",
+        description="lenet: train, evaluate and time a numpy LeNet-5 on MNIST.",
+        epilog=EXAMPLES,
+        formatter_class=_HelpFormatter,
+        allow_abbrev=False,
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = {"formatter_class": _HelpFormatter, "allow_abbrev": False}
+    defaults = experiment.Settings()
+
+    p = commands.add_parser("train", help="train LeNet-5 on MNIST and report test accuracy", **sub)
+    p.add_argument("--epochs", type=POSITIVE_INT, default=defaults.epochs)
+    p.add_argument("--batch-size", type=POSITIVE_INT, default=defaults.batch_size)
     p.add_argument(
         "--lr",
-        type=_positive_float,
+        type=POSITIVE_NUMBER,
         help="learning rate (default: 0.05 for sgd, 0.001 for adam)",
     )
-    p.add_argument("--momentum", type=_momentum, default=DEFAULTS["momentum"], help="sgd momentum")
     p.add_argument(
-        "--weight-decay", type=_non_negative_float, default=DEFAULTS["weight_decay"], help="L2"
+        "--momentum",
+        type=MOMENTUM,
+        help=f"sgd momentum (default: {experiment.DEFAULT_MOMENTUM}; adam takes none)",
+    )
+    p.add_argument(
+        "--weight-decay", type=NON_NEGATIVE_NUMBER, default=defaults.weight_decay, help="L2"
     )
     p.add_argument(
         "--lr-decay",
-        type=_decay,
-        default=DEFAULTS["lr_decay"],
+        type=FRACTION,
+        default=defaults.lr_decay,
         help="multiply the learning rate by this after every epoch (1 = constant)",
     )
-    p.add_argument("--optimizer", choices=("sgd", "adam"), default="sgd")
+    p.add_argument("--optimizer", choices=experiment.OPTIMIZERS, default=defaults.optimizer)
+    p.add_argument("--activation", choices=experiment.ACTIVATIONS, default=defaults.activation)
+    p.add_argument("--pool", choices=experiment.POOLS, default=defaults.pool)
     p.add_argument(
-        "--activation", choices=("relu", "leaky_relu", "tanh", "sigmoid"), default="relu"
+        "--seed", type=NON_NEGATIVE_INT, default=defaults.seed, help="weights, shuffling"
     )
-    p.add_argument("--pool", choices=("max", "avg"), default="max")
-    p.add_argument("--seed", type=_non_negative_int, default=0, help="weights and shuffling")
-    p.add_argument("--data-dir", help="folder with the MNIST files (default: $LENET_DATA_DIR)")
+    p.add_argument("--data-dir", help=DATA_DIR_HELP)
     p.add_argument(
-        "--output", type=_npz_path, default="checkpoints/lenet5.npz", help="where to save the model"
+        "--output",
+        type=_npz_path,
+        default="checkpoints/lenet5.npz",
+        help="where to save the model (a file already there is kept as NAME.1.npz, NAME.2.npz...)",
     )
-    p.add_argument("--limit", type=_positive_int, help="train on at most this many images")
+    p.add_argument("--limit", type=POSITIVE_INT, help="train on at most this many images")
     p.add_argument(
         "--val",
-        type=_non_negative_int,
+        type=NON_NEGATIVE_INT,
         default=5000,
         help="validation images, the last ones of the training set (0: none)",
     )
     p.add_argument(
         "--patience",
-        type=_positive_int,
+        type=POSITIVE_INT,
         help="stop when validation accuracy has not improved for N epochs; keep the best weights",
     )
     p.add_argument("--quiet", action="store_true", help="a line per epoch, no progress bars")
 
-    p = commands.add_parser("evaluate", help="test accuracy and confusion matrix of a checkpoint")
+    p = commands.add_parser("evaluate", help="test accuracy and confusion matrix of a model", **sub)
     p.add_argument("model", help="a checkpoint saved by `train` (.npz)")
-    p.add_argument("--data-dir", help="folder with the MNIST files (default: $LENET_DATA_DIR)")
+    p.add_argument("--data-dir", help=DATA_DIR_HELP)
 
-    p = commands.add_parser("bench", help="time a training epoch: lenet vs PyTorch")
-    p.add_argument("--batch-size", type=_positive_int, default=64)
-    p.add_argument("--images", type=_positive_int, default=60_000)
-    p.add_argument("--repeats", type=_positive_int, default=3)
+    p = commands.add_parser("bench", help="time a training epoch: lenet vs PyTorch", **sub)
+    p.add_argument("--batch-size", type=POSITIVE_INT, default=64)
+    p.add_argument("--images", type=POSITIVE_INT, default=60_000)
+    p.add_argument("--repeats", type=POSITIVE_INT, default=3)
     p.add_argument("--no-torch", action="store_true", help="time lenet only")
     p.add_argument("--profile", action="store_true", help="also time each layer")
     return parser
 
 
-def model_and_optimizer(args):
-    """The fresh LeNet5 and its optimizer that `train` with these parsed arguments uses."""
-    model = models.LeNet5(args.activation, args.pool, rng=args.seed)
-    lr = args.lr if args.lr is not None else DEFAULTS["lr"][args.optimizer]
-    if args.optimizer == "sgd":
-        opt = optim.SGD(model, lr=lr, momentum=args.momentum, weight_decay=args.weight_decay)
-    else:
-        opt = optim.Adam(model, lr=lr, weight_decay=args.weight_decay)
-    return model, opt
+def settings_from(args):
+    """experiment.Settings from train's parsed arguments; UsageError for a bad combination."""
+    try:
+        return experiment.Settings(
+            activation=args.activation,
+            pool=args.pool,
+            optimizer=args.optimizer,
+            lr=args.lr,
+            momentum=args.momentum,
+            weight_decay=args.weight_decay,
+            lr_decay=args.lr_decay,
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            n_train=args.limit,
+            patience=args.patience,
+            seed=args.seed,
+        )
+    except ValueError as err:
+        raise UsageError(str(err).replace("momentum applies", "--momentum applies")) from err
 
 
-def fit_as_told(args, model, opt, train_data, val_data, callback=None, progress=False):
-    """train.fit with the epochs, batch size, decay, patience and seed of `train`'s arguments.
+def _load_splits(args):
+    """(train, val, test) of MNIST as --val and --data-dir say."""
+    images, labels = data.load_mnist("train", root=args.data_dir)
+    if args.val >= len(images):
+        raise UsageError(
+            f"argument --val: expected fewer validation images than the {len(images):,} "
+            f"training images, got {args.val}"
+        )
+    train_pair, val = data.train_val_split(images, labels, n_val=args.val)
+    return train_pair, val, data.load_mnist("test", root=args.data_dir)
 
-    val_data: (images, labels), possibly empty (--val 0): then early stopping watches the
-    training accuracy instead.
-    """
-    has_val = len(val_data[0]) > 0
-    return train.fit(
-        model,
-        opt,
-        train_data,
-        args.epochs,
-        batch_size=args.batch_size,
-        val_data=val_data if has_val else None,
-        schedule=optim.ExponentialDecay(args.lr_decay),
-        patience=args.patience,
-        monitor="val_acc" if has_val else "train_acc",
-        rng=args.seed,
-        progress=progress,
-        callback=callback,
-    )
+
+class _BestEpoch:
+    """Keeps a copy of the weights of the best finished epoch, for an interrupted run."""
+
+    def __init__(self, model, quiet):
+        self.model, self.quiet = model, quiet
+        self.epoch = self.score = self.weights = None
+
+    def __call__(self, history):
+        if self.quiet:
+            print(train.epoch_summary(history), flush=True)
+        score = (
+            history.val_acc[-1] if not math.isnan(history.val_acc[-1]) else history.train_acc[-1]
+        )
+        if self.score is None or score > self.score:
+            self.epoch, self.score = history.epoch[-1], score
+            self.weights = [
+                {k: v.copy() for k, v in layer.params.items()} for layer in self.model.layers
+            ]
+
+    def restore(self):
+        for layer, saved in zip(self.model.layers, self.weights, strict=True):
+            layer.params.update(saved)
+
+
+def _save(model, path):
+    """Save, keeping any previous file; say where each model is."""
+    previous = checkpoint.save(model, path, keep_previous=True)
+    if previous is not None:
+        print(f"the previous model at {path} is kept as {previous}")
+    print(f"saved the model to {path}")
+
+
+def _warn_if_useless(result):
+    final_loss = result.history.train_loss[-1]
+    if result.test_accuracy < 0.2 or final_loss > 10:
+        print(
+            f"warning: the model ends near chance (test accuracy {result.test_accuracy:.1%}, "
+            f"training loss {final_loss:.3g}). A learning rate far too large (every ReLU dead, "
+            "or the loss blown up) or far too small does this: try 10x smaller or larger.",
+            file=sys.stderr,
+        )
 
 
 def run_train(args):
-    x, y = data.load_mnist("train", root=args.data_dir)
-    x_test, y_test = data.load_mnist("test", root=args.data_dir)
-    (x_train, y_train), val_data = data.train_val_split(x, y, n_val=args.val)
-    if args.limit:
-        x_train, y_train = x_train[: args.limit], y_train[: args.limit]
-    model, opt = model_and_optimizer(args)
+    settings = settings_from(args)
+    try:
+        files.check_writable(args.output)
+    except OSError as err:
+        raise UsageError(f"argument --output: {err}") from err
+    splits = _load_splits(args)
+    n_train = min(len(splits[0][0]), args.limit or math.inf)
     print(
-        f"training LeNet-5 ({args.activation}, {args.pool} pool) on {len(x_train):,} images, "
-        f"validating on {len(val_data[0]):,}; {args.optimizer} lr {opt.lr:g}, "
-        f"batch {args.batch_size}, up to {args.epochs} epochs",
+        f"training {settings.describe()} on {n_train:,} images, "
+        f"validating on {len(splits[1][0]):,}",
         flush=True,
     )
-    start = time.perf_counter()
-    history = fit_as_told(
-        args,
-        model,
-        opt,
-        (x_train, y_train),
-        val_data,
-        callback=(lambda h: print(train.epoch_summary(h), flush=True)) if args.quiet else None,
-        progress=not args.quiet,
-    )
-    seconds = time.perf_counter() - start
+    model = experiment.build_model(settings)
+    best = _BestEpoch(model, args.quiet)
+    try:
+        result = experiment.run(
+            settings, splits, callback=best, progress=not args.quiet, model=model
+        )
+    except KeyboardInterrupt:
+        if best.weights is None:
+            print("interrupted in epoch 1: nothing was saved", file=sys.stderr)
+        else:
+            best.restore()
+            print(f"interrupted; keeping the model of epoch {best.epoch}", file=sys.stderr)
+            _save(best.model, args.output)
+        raise
+    if result.diverged:
+        raise train.TrainingDiverged(result.diverged)
+    history = result.history
     if history.stopped_epoch is not None:
         print(
             f"stopped early after epoch {history.stopped_epoch}; "
             f"kept the weights of epoch {history.restored_epoch}"
         )
-    models.save(model, args.output)
-    _, accuracy, predictions = train.evaluate(model, x_test, y_test)
-    print(f"saved the model to {args.output}")
-    print(
-        f"test accuracy: {accuracy:.2%} ({int(np.sum(predictions == y_test))}/{len(y_test)}) "
-        f"after {len(history)} epochs, {seconds:.0f} s of training"
+    y_test = splits[2][1]
+    correct = int(np.sum(result.test_predictions == y_test))
+    epochs = len(history)
+    summary = (
+        f"test accuracy: {result.test_accuracy:.2%} ({correct}/{len(y_test)}) after {epochs} "
+        f"epoch{'s' if epochs != 1 else ''}, {result.seconds:.0f} s of training"
     )
+    _warn_if_useless(result)
+    try:
+        _save(result.model, args.output)
+    except OSError as err:
+        print(summary, flush=True)  # the results first: the run is not lost on screen
+        raise OSError(f"could not save the model to {args.output}: {err}") from err
+    print(summary)  # the last line, always
     return 0
 
 
 def run_evaluate(args):
-    model = models.load(args.model)
+    model = checkpoint.load(args.model)
     x_test, y_test = data.load_mnist("test", root=args.data_dir)
     loss, accuracy, predictions = train.evaluate(model, x_test, y_test)
     cm = train.confusion_matrix(y_test, predictions)
@@ -225,17 +316,29 @@ def run_bench(args):
     return 0
 
 
+def _terminate(signum, frame):
+    raise Terminated
+
+
 def main(argv=None):
-    """Run a command; returns the exit code (2 for bad arguments, 1 for errors)."""
-    args = build_parser().parse_args(argv)
+    """Run a command; returns the exit code (see the module docstring)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
     command = {"train": run_train, "evaluate": run_evaluate, "bench": run_bench}[args.command]
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         return command(args)
+    except UsageError as err:
+        print(f"{parser.prog} {args.command}: error: {err}", file=sys.stderr)
+        return 2
     except (OSError, ValueError, train.TrainingDiverged) as err:
-        # Missing or corrupt data, a bad checkpoint, an unwritable output, a diverged run:
+        # Missing or corrupt data, a bad checkpoint, a failed save, a diverged run:
         # the message says it all.
         print(f"error: {err}", file=sys.stderr)
         return 1
+    except Terminated:
+        print("terminated", file=sys.stderr)
+        return 143
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -11,7 +11,11 @@ import time
 import tracemalloc
 
 import numpy as np
-from threadpoolctl import threadpool_info
+
+try:  # a development dependency: without it the BLAS line says so
+    from threadpoolctl import threadpool_info
+except ImportError:
+    threadpool_info = None
 
 from lenet.data import iterate_minibatches
 from lenet.interop import to_torch
@@ -103,7 +107,11 @@ def run(images=60_000, batch_size=64, repeats=3, use_torch=True, profile=False):
             import torch
         except ImportError:
             print("PyTorch is not installed: timing lenet only (pip install -e '.[torch]')")
-    blas = ", ".join(f"{i['internal_api']} ({i['num_threads']} threads)" for i in threadpool_info())
+    blas = "unknown BLAS (pip install threadpoolctl to see it)"
+    if threadpool_info is not None:
+        blas = ", ".join(
+            f"{i['internal_api']} ({i['num_threads']} threads)" for i in threadpool_info()
+        )
     print(f"LeNet-5, {images:,} images, batch {batch_size}, float32, SGD momentum {MOMENTUM}")
     print(f"numpy {np.__version__} with {blas or 'no BLAS found'}")
     if torch is not None:

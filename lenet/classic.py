@@ -25,10 +25,11 @@ further up; as j -> infinity the two agree.
 
 import numpy as np
 
-from lenet import _im2col
-from lenet._checks import positive_int
-from lenet.init import as_generator
-from lenet.layers import Conv2d, Flatten, Layer, Linear, _check_images
+from lenet import im2col
+from lenet.checks import positive_int
+from lenet.layers import Conv2d, Flatten, Layer, Linear, check_images
+from lenet.models import Sequential
+from lenet.rng import as_generator
 
 __all__ = [
     "C3_TABLE",
@@ -40,6 +41,10 @@ __all__ = [
     "ScaledTanh",
     "RBFOutput",
     "ClassicLeNet5",
+    "InputRange",
+    "fan_in",
+    "initialize_1998",
+    "LeNet1998",
 ]
 
 # Table I of the paper: C3_TABLE[j, i] is True when C3 feature map j reads S2 map i.
@@ -85,19 +90,22 @@ class Pad(Layer):
         super().__init__()
         self.padding = int(padding)
 
-    def spec(self):
+    def constructor_args(self):
         return {"padding": self.padding}
 
     def forward(self, x):
-        x = _check_images(self, x)
+        x = check_images(self, x)
         self._cache = x.shape
-        return _im2col.pad(x, self.padding)
+        return im2col.pad(x, self.padding)
 
     def backward(self, dout):
         n, c, h, w = self._cached()
         p = self.padding
         dout = self._check_dout(dout, (n, c, h + 2 * p, w + 2 * p))
         return dout[:, :, p : p + h, p : p + w]
+
+    def backward_curvature(self, d2out):
+        return self.backward(d2out)
 
 
 class Binarize(Layer):
@@ -116,7 +124,7 @@ class Binarize(Layer):
             )
         self.threshold = threshold
 
-    def spec(self):
+    def constructor_args(self):
         return {"threshold": self.threshold}
 
     def forward(self, x):
@@ -143,21 +151,21 @@ class Subsampling(Layer):
         self.params["coef"] = np.full(self.channels, 0.25, dtype=dtype)
         self.params["bias"] = np.zeros(self.channels, dtype=dtype)
 
-    def spec(self):
+    def constructor_args(self):
         return {"channels": self.channels}
 
-    def _slices(self, h_out, w_out):
-        return [_im2col.window_slice(i, j, 2, h_out, w_out) for i, j in _im2col.offsets(2)]
+    @classmethod
+    def parameter_shapes(cls, channels, **_):
+        """coef, bias: (C,)."""
+        c = positive_int("channels", channels)
+        return {"coef": (c,), "bias": (c,)}
 
     def forward(self, x):
-        x = _check_images(self, x, self.channels).astype(self.params["coef"].dtype, copy=False)
+        x = check_images(self, x, self.channels).astype(self.params["coef"].dtype, copy=False)
         h_out, w_out = x.shape[2] // 2, x.shape[3] // 2
         if h_out == 0 or w_out == 0:
             raise ValueError(f"Subsampling needs images of at least 2x2, got {x.shape}")
-        slices = self._slices(h_out, w_out)
-        total = x[slices[0]].copy(order="K")
-        for sl in slices[1:]:
-            total += x[sl]
+        total = im2col.window_sum(x[:, :, : 2 * h_out, : 2 * w_out], 2, 2)
         self._cache = (total, x.shape)
         return total * self.params["coef"][:, None, None] + self.params["bias"][:, None, None]
 
@@ -167,10 +175,22 @@ class Subsampling(Layer):
         self.grads["coef"] = (dout * total).sum(axis=(0, 2, 3))
         self.grads["bias"] = dout.sum(axis=(0, 2, 3))
         dtotal = dout * self.params["coef"][:, None, None]
-        dx = _im2col.batch_last(shape, dtotal.dtype)
-        for sl in self._slices(*total.shape[2:]):
-            dx[sl] = dtotal
+        dx = im2col.batch_last(shape, dtotal.dtype)
+        cropped = (*shape[:2], 2 * total.shape[2], 2 * total.shape[3])
+        dx[:, :, : cropped[2], : cropped[3]] = im2col.window_sum_adjoint(dtotal, cropped, 2, 2)
         return dx
+
+    def backward_curvature(self, d2out):
+        """Curvature of coef: sum of total^2 d2out; of each input: coef^2 d2out."""
+        total, shape = self._cached()
+        d2out = self._check_dout(d2out, total.shape)
+        self.curvature["coef"] = (d2out * total * total).sum(axis=(0, 2, 3))
+        self.curvature["bias"] = d2out.sum(axis=(0, 2, 3))
+        d2total = d2out * (self.params["coef"] ** 2)[:, None, None]
+        d2x = im2col.batch_last(shape, d2total.dtype)
+        cropped = (*shape[:2], 2 * total.shape[2], 2 * total.shape[3])
+        d2x[:, :, : cropped[2], : cropped[3]] = im2col.window_sum_adjoint(d2total, cropped, 2, 2)
+        return d2x
 
 
 class MaskedConv2d(Conv2d):
@@ -192,20 +212,25 @@ class MaskedConv2d(Conv2d):
         self.mask = self.table[:, :, None, None].astype(self.params["W"].dtype)
         self.params["W"] *= self.mask
 
-    def spec(self):
-        return super().spec() | {"table": self.table.tolist()}
+    def constructor_args(self):
+        return super().constructor_args() | {"table": self.table.tolist()}
 
     def parameter_count(self):
         """Only the weights of existing connections count (1,516 for C3, as in the paper)."""
         return int(self.table.sum()) * self.kernel_size**2 + (self.out_channels if self.bias else 0)
 
-    def _kernel(self):
+    def effective_weight(self):
         return self.params["W"] * self.mask
 
     def backward(self, dout):
         dx = super().backward(dout)
         self.grads["W"] = self.grads["W"] * self.mask
         return dx
+
+    def backward_curvature(self, d2out):
+        d2x = super().backward_curvature(d2out)
+        self.curvature["W"] = self.curvature["W"] * self.mask
+        return d2x
 
 
 class ScaledTanh(Layer):
@@ -223,6 +248,13 @@ class ScaledTanh(Layer):
         dout = self._check_dout(dout, t.shape)
         return dout * (self.A * self.S) * (1 - t * t)
 
+    def backward_curvature(self, d2out):
+        """Gauss-Newton: f'(a)^2 d2out (the f''(a) dE/dy term dropped, as in the paper)."""
+        t = self._cached()
+        d2out = self._check_dout(d2out, t.shape)
+        slope = (self.A * self.S) * (1 - t * t)
+        return d2out * slope * slope
+
 
 class RBFOutput(Layer):
     """Euclidean RBF units: y_i = sum_j (x_j - w_ij)^2 for fixed prototypes w_i; returns -y.
@@ -232,6 +264,7 @@ class RBFOutput(Layer):
     """
 
     prototypes = DIGIT_BITMAPS.reshape(10, -1)  # (10, 84)
+    curvature_uses_gradient = True  # backward_curvature(d2out, dout): see there
 
     def forward(self, x):
         x = np.asarray(x)
@@ -249,6 +282,27 @@ class RBFOutput(Layer):
         # d(-y_i)/dx = -2 (x - w_i), summed over the units with their upstream gradients
         return -2 * (dout.sum(axis=1, keepdims=True) * x - dout @ w)
 
+    def backward_curvature(self, d2out, dout=None):
+        """d2E/dx2 ~ sum_i 4 (x - w_i)^2 d2out_i + 2 sum_i max(-dout_i, 0).
+
+        The first sum is the Gauss-Newton term, as in every layer. The second is the RBF
+        units' own curvature: d2(-y_i)/dx_j2 = -2 exactly, weighted by dE/d(-y_i) = dout_i
+        (the gradient backward receives). Only units whose penalty the loss wants smaller
+        (dout_i < 0: the correct class) give positive curvature, and only they are kept. For
+        the MAP loss this term is 2 (1 - p_D): the squared-error pull towards the correct
+        prototype, which the Gauss-Newton term alone would miss. Without dout, only the
+        Gauss-Newton term.
+        """
+        x, w = self._cached()
+        d2out = self._check_dout(d2out, (x.shape[0], 10))
+        # sum_i (x_j - w_ij)^2 c_i = x_j^2 sum_i c_i - 2 x_j (c @ w)_j + (c @ w^2)_j
+        c_sum = d2out.sum(axis=1, keepdims=True)
+        d2x = 4 * (x * x * c_sum - 2 * x * (d2out @ w) + d2out @ (w * w))
+        if dout is not None:
+            dout = self._check_dout(dout, (x.shape[0], 10))
+            d2x = d2x + 2 * np.maximum(-dout, 0).sum(axis=1, keepdims=True)
+        return d2x
+
 
 def ClassicLeNet5(binarize=False, dtype=np.float32, rng=None):
     """The 1998 LeNet-5 for 28 x 28 digits: (N, 1, 28, 28) -> -distances (N, 10).
@@ -256,10 +310,6 @@ def ClassicLeNet5(binarize=False, dtype=np.float32, rng=None):
     binarize: False or None (grey levels kept), True (the reports' threshold, 40/255), or a
     threshold in (0, 1]. Weights: Glorot uniform; subsampling starts as average pooling.
     """
-    # Imported here, not at the top: lenet.models imports this module to register its layers
-    # for checkpoints, so a top-level import would be circular.
-    from lenet.models import Sequential
-
     rng = as_generator(rng)
     kw = {"init": "glorot", "dtype": dtype, "rng": rng}
     front = []
@@ -285,3 +335,100 @@ def ClassicLeNet5(binarize=False, dtype=np.float32, rng=None):
         ScaledTanh(),
         RBFOutput(),  # (N, 10)
     )
+
+
+class InputRange(Layer):
+    """Map [0, 1] images to the paper's input levels: 0 -> background, 1 -> foreground.
+
+    y = background + (foreground - background) x. The paper's values, -0.1 (white) and 1.175
+    (black), make the mean input roughly 0 and its variance roughly 1 (Section II.B). Placed
+    after Pad, so the padded border is background too.
+    """
+
+    def __init__(self, background=-0.1, foreground=1.175):
+        super().__init__()
+        self.background, self.foreground = float(background), float(foreground)
+        if not self.foreground > self.background:
+            raise ValueError(
+                f"foreground must be larger than background, got {foreground} <= {background}"
+            )
+
+    def constructor_args(self):
+        return {"background": self.background, "foreground": self.foreground}
+
+    @property
+    def scale(self):
+        return self.foreground - self.background
+
+    def forward(self, x):
+        x = check_images(self, x)
+        self._cache = x.shape
+        return (self.background + self.scale * x).astype(x.dtype, copy=False)
+
+    def backward(self, dout):
+        return self._check_dout(dout, self._cached()) * self.scale
+
+    def backward_curvature(self, d2out):
+        return self._check_dout(d2out, self._cached()) * self.scale**2
+
+
+def fan_in(layer):
+    """Number of inputs of each unit of a weighted layer: (out,) for a convolution (C3's
+    units read 3, 4 or 6 maps), a number for Linear and Subsampling (a 2x2 window: 4)."""
+    if isinstance(layer, MaskedConv2d):
+        return layer.table.sum(axis=1) * layer.kernel_size**2
+    if isinstance(layer, Conv2d):
+        return np.full(layer.out_channels, layer.in_channels * layer.kernel_size**2)
+    if isinstance(layer, Linear):
+        return layer.in_features
+    if isinstance(layer, Subsampling):
+        return 4
+    raise TypeError(f"no fan-in rule for {type(layer).__name__}")
+
+
+def initialize_1998(model, rng=None):
+    """The paper's initialisation, in place: every weight and bias of a unit uniform in
+    [-2.4/F, 2.4/F], F the unit's fan-in (Section II.B / Appendix C; biases count as
+    weights). C3's missing connections stay zero. Returns the model."""
+    rng = as_generator(rng)
+    for layer in model.layers:
+        if not layer.params:
+            continue
+        limit = 2.4 / np.asarray(fan_in(layer), dtype=np.float64)
+        for name, p in layer.params.items():
+            # per output map for a convolution's W (O, C, K, K) and b (O,)
+            lim = limit.reshape(-1, *([1] * (p.ndim - 1))) if limit.ndim else limit
+            p[...] = rng.uniform(-1.0, 1.0, size=p.shape) * lim
+        if isinstance(layer, MaskedConv2d):
+            layer.params["W"] *= layer.mask
+    return model
+
+
+def LeNet1998(dtype=np.float32, rng=None):
+    """The 1998 LeNet-5 with the paper's input and initialisation: (N, 1, 28, 28) -> -y (N, 10).
+
+    The 28 x 28 digit centred in a 32 x 32 field of background -0.1, ink 1.175; weights and
+    biases uniform in +-2.4 / fan-in. Train it with MAPLoss and SDLM (lenet.sdlm): the paper's
+    recipe is lenet.sdlm.fit_1998.
+    """
+    rng = as_generator(rng)
+    kw = {"dtype": dtype, "rng": rng}
+    model = Sequential(
+        Pad(2),
+        InputRange(-0.1, 1.175),
+        Conv2d(1, 6, 5, input_grad=False, **kw),  # C1: (N, 6, 28, 28)
+        ScaledTanh(),
+        Subsampling(6, dtype=dtype),  # S2: (N, 6, 14, 14)
+        ScaledTanh(),
+        MaskedConv2d(6, 16, 5, C3_TABLE, **kw),  # C3: (N, 16, 10, 10)
+        ScaledTanh(),
+        Subsampling(16, dtype=dtype),  # S4: (N, 16, 5, 5)
+        ScaledTanh(),
+        Conv2d(16, 120, 5, **kw),  # C5: (N, 120, 1, 1)
+        ScaledTanh(),
+        Flatten(),
+        Linear(120, 84, **kw),  # F6
+        ScaledTanh(),
+        RBFOutput(),  # (N, 10)
+    )
+    return initialize_1998(model, rng)

@@ -10,7 +10,7 @@ Run checks in float64: float32 rounding swamps the differences.
 
 import numpy as np
 
-from lenet.init import as_generator
+from lenet.rng import as_generator
 
 __all__ = ["relative_error", "numerical_gradient", "check_layer", "check_loss"]
 

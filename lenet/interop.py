@@ -14,7 +14,7 @@ torch is imported only inside the two functions: ``import lenet.interop`` works 
 
 import numpy as np
 
-from lenet import layers as L
+from lenet import layers
 from lenet.models import Sequential
 
 __all__ = ["LAYER_MAP", "from_torch", "layer_map", "to_torch"]
@@ -25,7 +25,7 @@ INSTALL_HINT = 'pip install -e ".[torch]"'
 LAYER_MAP = {
     "Linear": ("nn.Linear", "W (in, out) is torch's weight (out, in) transposed; b is bias"),
     "Conv2d": ("nn.Conv2d", "W (O, C, K, K) and b (O,) stored alike; square K, zero padding"),
-    "MaxPool2d": ("nn.MaxPool2d", "same kernel_size, stride, padding (torch: padding <= K // 2)"),
+    "MaxPool2d": ("nn.MaxPool2d", "same kernel_size, stride, padding (both: padding <= K // 2)"),
     "AvgPool2d": ("nn.AvgPool2d", "count_include_pad=True: lenet counts the zero padding too"),
     "ReLU": ("nn.ReLU", ""),
     "LeakyReLU": ("nn.LeakyReLU", "same negative_slope"),
@@ -76,11 +76,6 @@ def _to_torch_layer(nn, i, layer):
             **empty,
         )
     if name in ("MaxPool2d", "AvgPool2d"):
-        if layer.padding > layer.kernel_size // 2:
-            raise ValueError(
-                f"layer {i} ({name}) has padding {layer.padding} > kernel_size // 2 "
-                f"({layer.kernel_size} // 2), which torch.nn.{name} does not allow"
-            )
         if name == "MaxPool2d":
             return nn.MaxPool2d(layer.kernel_size, stride=layer.stride, padding=layer.padding)
         return nn.AvgPool2d(
@@ -130,7 +125,7 @@ def _unsupported(i, module, setting):
     )
 
 
-def _square(i, module, name):
+def _one_int(i, module, name):
     """module.<name> as one int: torch keeps an int or an (h, w) pair; lenet needs h == w."""
     value = getattr(module, name)
     if isinstance(value, (tuple, list)):
@@ -147,29 +142,29 @@ def _conv_padding(i, m):
     if m.padding == "valid":
         return 0
     if m.padding == "same":  # torch pads (K - 1) // 2 before and K // 2 after: equal for odd K
-        k = _square(i, m, "kernel_size")
+        k = _one_int(i, m, "kernel_size")
         if k % 2 == 0:
             raise _unsupported(
                 i, m, f"padding='same' with an even kernel_size {k} (padded unevenly)"
             )
         return (k - 1) // 2
-    return _square(i, m, "padding")
+    return _one_int(i, m, "padding")
 
 
 def _from_torch_layer(nn, i, m, dtype):
     """The lenet layer equal to torch module number i, with parameters of that dtype."""
     if isinstance(m, nn.Linear):
-        return L.Linear(m.in_features, m.out_features, bias=m.bias is not None, dtype=dtype)
+        return layers.Linear(m.in_features, m.out_features, bias=m.bias is not None, dtype=dtype)
     if isinstance(m, nn.Conv2d):
         if m.groups != 1:
             raise _unsupported(i, m, f"groups={m.groups}")
-        if _square(i, m, "dilation") != 1:
+        if _one_int(i, m, "dilation") != 1:
             raise _unsupported(i, m, f"dilation={m.dilation}")
-        return L.Conv2d(
+        return layers.Conv2d(
             m.in_channels,
             m.out_channels,
-            _square(i, m, "kernel_size"),
-            stride=_square(i, m, "stride"),
+            _one_int(i, m, "kernel_size"),
+            stride=_one_int(i, m, "stride"),
             padding=_conv_padding(i, m),
             bias=m.bias is not None,
             dtype=dtype,
@@ -178,30 +173,30 @@ def _from_torch_layer(nn, i, m, dtype):
         if m.ceil_mode:
             raise _unsupported(i, m, "ceil_mode=True")
         if isinstance(m, nn.MaxPool2d):
-            if _square(i, m, "dilation") != 1:
+            if _one_int(i, m, "dilation") != 1:
                 raise _unsupported(i, m, f"dilation={m.dilation}")
             if m.return_indices:
                 raise _unsupported(i, m, "return_indices=True")
-            cls = L.MaxPool2d
+            cls = layers.MaxPool2d
         else:
             if not m.count_include_pad:
                 raise _unsupported(i, m, "count_include_pad=False (lenet counts the padding)")
             if m.divisor_override:
                 raise _unsupported(i, m, f"divisor_override={m.divisor_override}")
-            cls = L.AvgPool2d
+            cls = layers.AvgPool2d
         return cls(
-            _square(i, m, "kernel_size"),
-            stride=_square(i, m, "stride"),
-            padding=_square(i, m, "padding"),
+            _one_int(i, m, "kernel_size"),
+            stride=_one_int(i, m, "stride"),
+            padding=_one_int(i, m, "padding"),
         )
     if isinstance(m, nn.LeakyReLU):
-        return L.LeakyReLU(m.negative_slope)
+        return layers.LeakyReLU(m.negative_slope)
     if isinstance(m, nn.Flatten):
         if m.start_dim != 1 or m.end_dim != -1:
             raise _unsupported(i, m, f"start_dim={m.start_dim}, end_dim={m.end_dim}")
-        return L.Flatten()
+        return layers.Flatten()
     if type(m) in (nn.ReLU, nn.Tanh, nn.Sigmoid):
-        return getattr(L, type(m).__name__)()
+        return getattr(layers, type(m).__name__)()
     raise ValueError(
         f"module {i} ({type(m).__name__}) has no lenet counterpart; supported: "
         + ", ".join(theirs for theirs, _ in LAYER_MAP.values())
@@ -220,7 +215,7 @@ def from_torch(module, dtype=None):
     nn = torch.nn
     if not isinstance(module, nn.Sequential):
         raise TypeError(f"from_torch takes a torch.nn.Sequential, got {type(module).__name__}")
-    layers = []
+    converted = []
     for i, m in enumerate(module):
         tensors = {}
         if isinstance(m, (nn.Linear, nn.Conv2d)):
@@ -236,5 +231,5 @@ def from_torch(module, dtype=None):
         layer = _from_torch_layer(nn, i, m, param_dtype)
         for key, value in tensors.items():
             layer.params[key] = np.array(value, dtype=param_dtype, order="C", copy=True)
-        layers.append(layer)
-    return Sequential(*layers)
+        converted.append(layer)
+    return Sequential(*converted)

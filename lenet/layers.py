@@ -6,19 +6,27 @@ The contract every layer follows:
     layer.grads       dict with the same keys, filled by backward()
     y  = layer.forward(x)
     dx = layer.backward(dy)    # dL/dx; never changes dy, never updates weights
+    layer.clear_cache()        # drop what forward kept for backward
 
-Images are (N, C, H, W); feature vectors are (N, D).
+A first layer built with input_grad=False (Conv2d) returns None from backward: nothing needs
+the gradient of an input image. Images are (N, C, H, W); feature vectors are (N, D).
+
+Every layer class defined in lenet registers itself in LAYER_TYPES under its class name, so
+that a checkpoint can rebuild it from its name and constructor_args().
 """
 
 import inspect
 
 import numpy as np
 
-from lenet import _im2col
-from lenet._checks import non_negative_int, positive_int
-from lenet.init import as_generator, initial_weights
+from lenet import im2col
+from lenet.checks import non_negative_int, positive_int
+from lenet.initialization import initial_weights
+from lenet.rng import as_generator
 
 __all__ = [
+    "LAYER_TYPES",
+    "check_images",
     "Layer",
     "Linear",
     "Conv2d",
@@ -32,12 +40,21 @@ __all__ = [
 ]
 
 
+LAYER_TYPES = {}  # class name -> class, for every public layer class of lenet
+
+
 class Layer:
     """Base class: parameter dicts, the forward cache and the checks every layer shares."""
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.__module__.startswith("lenet.") and not cls.__name__.startswith("_"):
+            LAYER_TYPES[cls.__name__] = cls
 
     def __init__(self):
         self.params = {}
         self.grads = {}
+        self.curvature = {}  # filled by backward_curvature(), same keys as params
         self._cache = None
 
     def forward(self, x):
@@ -46,9 +63,31 @@ class Layer:
     def backward(self, dout):
         raise NotImplementedError
 
-    def spec(self):
+    def backward_curvature(self, d2out):
+        """The second-derivative pass of SDLM (lenet.sdlm), after forward.
+
+        d2out: the diagonal curvature d2E/dy2 at each output. Returns the input's diagonal
+        curvature sum_i (dy_i/dx_k)^2 d2out_i and sets layer.curvature[name] to
+        sum over the batch and outputs of (dy_i/dw_k)^2 d2out_i: the Gauss-Newton diagonal,
+        passed back layer by layer with the off-diagonal terms dropped (the paper's App. C).
+        """
+        raise NotImplementedError(f"{type(self).__name__} has no second-derivative pass")
+
+    def constructor_args(self):
         """The constructor arguments that rebuild this layer (used by checkpoints)."""
         return {}
+
+    @classmethod
+    def parameter_shapes(cls, **constructor_args):
+        """name -> shape of each parameter the layer built with these arguments would have.
+
+        Computed without allocating anything (checkpoints check a file against it first).
+        """
+        return {}
+
+    def clear_cache(self):
+        """Drop what forward kept for backward (backward then needs a new forward)."""
+        self._cache = None
 
     def parameter_count(self):
         """Number of trainable numbers in this layer."""
@@ -63,7 +102,7 @@ class Layer:
                     defaults[name] = p.default
         args = [
             f"{k}={'[...]' if isinstance(v, list) else repr(v)}"
-            for k, v in self.spec().items()
+            for k, v in self.constructor_args().items()
             if k not in defaults or defaults[k] != v
         ]
         return f"{type(self).__name__}({', '.join(args)})"
@@ -86,9 +125,15 @@ class Layer:
         return dout
 
 
-def _check_images(layer, x, channels=None):
-    """x must be (N, C, H, W), with C == channels when given."""
+def as_float(x):
+    """x as an array; integer and boolean arrays become float64 (never silently truncated)."""
     x = np.asarray(x)
+    return x if np.issubdtype(x.dtype, np.floating) else x.astype(np.float64)
+
+
+def check_images(layer, x, channels=None):
+    """x must be (N, C, H, W), with C == channels when given; returned as a float array."""
+    x = as_float(x)
     if x.ndim != 4:
         raise ValueError(
             f"{type(layer).__name__} expects images of shape (N, C, H, W), "
@@ -121,12 +166,19 @@ class Linear(Layer):
         self.bias = bool(bias)
         self.init = init
         rng = as_generator(rng)
-        shape = (self.in_features, self.out_features)
-        self.params["W"] = initial_weights(shape, in_features, out_features, init, rng, dtype)
+        shapes = self.parameter_shapes(in_features, out_features, bias)
+        self.params["W"] = initial_weights(shapes["W"], in_features, out_features, init, rng, dtype)
         if self.bias:
-            self.params["b"] = np.zeros(out_features, dtype=dtype)
+            self.params["b"] = np.zeros(shapes["b"], dtype=dtype)
 
-    def spec(self):
+    @classmethod
+    def parameter_shapes(cls, in_features, out_features, bias=True, **_):
+        """W: (in, out), b: (out,)."""
+        n_in = positive_int("in_features", in_features)
+        n_out = positive_int("out_features", out_features)
+        return {"W": (n_in, n_out)} | ({"b": (n_out,)} if bias else {})
+
+    def constructor_args(self):
         return {
             "in_features": self.in_features,
             "out_features": self.out_features,
@@ -155,6 +207,15 @@ class Linear(Layer):
         if self.bias:
             self.grads["b"] = dout.sum(axis=0)
         return dout @ self.params["W"].T
+
+    def backward_curvature(self, d2out):
+        x = self._cached()
+        d2out = self._check_dout(d2out, (x.shape[0], self.out_features))
+        W = self.params["W"]
+        self.curvature["W"] = (x * x).T @ d2out
+        if self.bias:
+            self.curvature["b"] = d2out.sum(axis=0)
+        return d2out @ (W * W).T
 
 
 class Conv2d(Layer):
@@ -191,13 +252,22 @@ class Conv2d(Layer):
         self.input_grad = bool(input_grad)
         rng = as_generator(rng)
         k = self.kernel_size
-        shape = (out_channels, in_channels, k, k)
+        shapes = self.parameter_shapes(in_channels, out_channels, kernel_size, bias=bias)
         fan_in, fan_out = in_channels * k * k, out_channels * k * k
-        self.params["W"] = initial_weights(shape, fan_in, fan_out, init, rng, dtype)
+        self.params["W"] = initial_weights(shapes["W"], fan_in, fan_out, init, rng, dtype)
         if self.bias:
-            self.params["b"] = np.zeros(out_channels, dtype=dtype)
+            self.params["b"] = np.zeros(shapes["b"], dtype=dtype)
+        self._columns = None  # im2col's buffer, reused from batch to batch: (C*K*K, H'*W'*N)
 
-    def spec(self):
+    @classmethod
+    def parameter_shapes(cls, in_channels, out_channels, kernel_size, bias=True, **_):
+        """W: (O, C, K, K), b: (O,)."""
+        c = positive_int("in_channels", in_channels)
+        o = positive_int("out_channels", out_channels)
+        k = positive_int("kernel_size", kernel_size)
+        return {"W": (o, c, k, k)} | ({"b": (o,)} if bias else {})
+
+    def constructor_args(self):
         return {
             "in_channels": self.in_channels,
             "out_channels": self.out_channels,
@@ -209,35 +279,37 @@ class Conv2d(Layer):
             "input_grad": self.input_grad,
         }
 
-    def _kernel(self):
+    def effective_weight(self):
         """The weights the convolution applies: (O, C, K, K)."""
         return self.params["W"]
 
     def forward(self, x):
-        x = _check_images(self, x, self.in_channels)
+        x = check_images(self, x, self.in_channels)
         _check_window_fits(self, x, self.kernel_size, self.padding)
-        W = self._kernel()
-        xp = _im2col.pad(x.astype(W.dtype, copy=False), self.padding)
+        W = self.effective_weight()
+        xp = im2col.pad(x.astype(W.dtype, copy=False), self.padding)
         n = x.shape[0]
-        h_out = _im2col.output_size(x.shape[2], self.kernel_size, self.stride, self.padding)
-        w_out = _im2col.output_size(x.shape[3], self.kernel_size, self.stride, self.padding)
-        # The column buffer is reused from batch to batch: (C*K*K, H'*W'*N).
-        reuse = self._cache[0] if self._cache is not None else None
-        cols = _im2col.im2col(xp, self.kernel_size, self.stride, out=reuse)
+        h_out, w_out = im2col.output_shape(xp.shape, self.kernel_size, self.stride)
+        cols = im2col.im2col(xp, self.kernel_size, self.stride, out=self._columns)
+        self._columns = cols
         y = W.reshape(self.out_channels, -1) @ cols  # (O, H'*W'*N)
         if self.bias:
             y += self.params["b"][:, None]
         self._cache = (cols, xp.shape)
         return y.reshape(self.out_channels, h_out, w_out, n).transpose(3, 0, 1, 2)
 
+    def clear_cache(self):
+        """Drop the forward cache and the column buffer."""
+        self._cache = self._columns = None
+
     def backward(self, dout):
         cols, padded_shape = self._cached()
         n, _, hp, wp = padded_shape
         k, s, p = self.kernel_size, self.stride, self.padding
-        expected = (n, self.out_channels, (hp - k) // s + 1, (wp - k) // s + 1)
+        expected = (n, self.out_channels, *im2col.output_shape(padded_shape, k, s))
         dout = self._check_dout(dout, expected)
         dy = dout.transpose(1, 2, 3, 0).reshape(self.out_channels, -1)  # (O, H'*W'*N)
-        W = self._kernel()
+        W = self.effective_weight()
         # (cols @ dy.T).T is dy @ cols.T; BLAS is much faster at this long-K shape this way round.
         self.grads["W"] = (cols @ dy.T).T.reshape(W.shape)
         if self.bias:
@@ -245,8 +317,26 @@ class Conv2d(Layer):
         if not self.input_grad:
             return None
         dcols = W.reshape(self.out_channels, -1).T @ dy  # (C*K*K, H'*W'*N)
-        dxp = _im2col.col2im(dcols, padded_shape, k, s)
+        dxp = im2col.col2im(dcols, padded_shape, k, s)
         return dxp[:, :, p : hp - p, p : wp - p]
+
+    def backward_curvature(self, d2out):
+        """As backward, with cols, W and the upstream values squared (see Layer)."""
+        cols, padded_shape = self._cached()
+        n, _, hp, wp = padded_shape
+        k, s, p = self.kernel_size, self.stride, self.padding
+        expected = (n, self.out_channels, *im2col.output_shape(padded_shape, k, s))
+        d2out = self._check_dout(d2out, expected)
+        d2y = d2out.transpose(1, 2, 3, 0).reshape(self.out_channels, -1)
+        W = self.effective_weight()
+        self.curvature["W"] = ((cols * cols) @ d2y.T).T.reshape(W.shape)
+        if self.bias:
+            self.curvature["b"] = d2y.sum(axis=1)
+        if not self.input_grad:
+            return None
+        d2cols = (W * W).reshape(self.out_channels, -1).T @ d2y
+        d2xp = im2col.col2im(d2cols, padded_shape, k, s)
+        return d2xp[:, :, p : hp - p, p : wp - p]
 
 
 class _Pool2d(Layer):
@@ -257,22 +347,26 @@ class _Pool2d(Layer):
         self.kernel_size = positive_int("kernel_size", kernel_size)
         self.stride = self.kernel_size if stride is None else positive_int("stride", stride)
         self.padding = non_negative_int("padding", padding)
+        if 2 * self.padding > self.kernel_size:
+            raise ValueError(
+                f"padding must be at most half the window size ({self.kernel_size // 2} for a "
+                f"{self.kernel_size}x{self.kernel_size} window), got {self.padding}: "
+                "a larger padding makes windows that hold nothing but padding"
+            )
 
-    def spec(self):
+    def constructor_args(self):
         return {"kernel_size": self.kernel_size, "stride": self.stride, "padding": self.padding}
 
     def _pad(self, x, pad_value):
         """x: (N, C, H, W) -> padded (N, C, Hp, Wp) and the output size (H', W')."""
-        x = _check_images(self, x)
+        x = check_images(self, x)
         _check_window_fits(self, x, self.kernel_size, self.padding)
-        xp = _im2col.pad(x, self.padding, pad_value)
-        k, s = self.kernel_size, self.stride
-        return xp, ((xp.shape[2] - k) // s + 1, (xp.shape[3] - k) // s + 1)
+        xp = im2col.pad(x, self.padding, pad_value)
+        return xp, im2col.output_shape(xp.shape, self.kernel_size, self.stride)
 
     def _slices(self, out_size):
         """The strided slice of each window offset, in row-major order."""
-        k, s = self.kernel_size, self.stride
-        return [_im2col.window_slice(i, j, s, *out_size) for i, j in _im2col.offsets(k)]
+        return im2col.window_slices(self.kernel_size, self.stride, out_size)
 
     def _unpad(self, dxp):
         p = self.padding
@@ -298,7 +392,7 @@ class MaxPool2d(_Pool2d):
     def backward(self, dout):
         xp, y = self._cached()
         dout = self._check_dout(dout, y.shape)
-        dxp = _im2col.batch_last(xp.shape, xp.dtype)
+        dxp = im2col.batch_last(xp.shape, xp.dtype)
         remaining = dout.astype(xp.dtype)  # each window's gradient, until its first max takes it
         for sl in self._slices(y.shape[2:]):
             routed = remaining * (xp[sl] == y)
@@ -306,16 +400,17 @@ class MaxPool2d(_Pool2d):
             remaining -= routed
         return self._unpad(dxp)
 
+    def backward_curvature(self, d2out):
+        # dy/dx is 1 at each window's routed maximum, else 0: squaring changes nothing
+        return self.backward(d2out)
+
 
 class AvgPool2d(_Pool2d):
     """Mean over each K x K window; zero padding counts in the mean (PyTorch's default)."""
 
     def forward(self, x):
-        xp, out_size = self._pad(x, 0.0)
-        slices = self._slices(out_size)
-        total = xp[slices[0]].copy(order="K")
-        for sl in slices[1:]:
-            total += xp[sl]
+        xp, _ = self._pad(x, 0.0)
+        total = im2col.window_sum(xp, self.kernel_size, self.stride)
         self._cache = (xp.shape, xp.dtype, total.shape)
         return total / self.kernel_size**2
 
@@ -323,17 +418,19 @@ class AvgPool2d(_Pool2d):
         padded_shape, dtype, out_shape = self._cached()
         dout = self._check_dout(dout, out_shape)
         share = (dout / self.kernel_size**2).astype(dtype, copy=False)
-        dxp = _im2col.batch_last(padded_shape, dtype)
-        for sl in self._slices(out_shape[2:]):
-            dxp[sl] += share
-        return self._unpad(dxp)
+        k, s = self.kernel_size, self.stride
+        return self._unpad(im2col.window_sum_adjoint(share, padded_shape, k, s))
+
+    def backward_curvature(self, d2out):
+        # dy/dx = 1/K^2 inside each window: backward of d2out / K^2 gives d2out / K^4
+        return self.backward(np.asarray(d2out) / self.kernel_size**2)
 
 
 class _Elementwise(Layer):
     """An activation applied to every element; keeps the input's shape and dtype."""
 
     def forward(self, x):
-        x = np.asarray(x)
+        x = as_float(x)
         y, local_grad = self._apply(x)
         self._cache = local_grad
         return y
@@ -342,6 +439,12 @@ class _Elementwise(Layer):
         local_grad = self._cached()
         dout = self._check_dout(dout, local_grad.shape)
         return dout * local_grad
+
+    def backward_curvature(self, d2out):
+        # Gauss-Newton: f'(x)^2 d2out; the f''(x) dE/dy term is dropped (the paper's App. C)
+        local_grad = self._cached()
+        d2out = self._check_dout(d2out, local_grad.shape)
+        return d2out * local_grad * local_grad
 
     def _apply(self, x):
         """Return (f(x), f'(x)); f'(x) is what backward multiplies dout by."""
@@ -363,7 +466,7 @@ class LeakyReLU(_Elementwise):
         super().__init__()
         self.negative_slope = float(negative_slope)
 
-    def spec(self):
+    def constructor_args(self):
         return {"negative_slope": self.negative_slope}
 
     def _apply(self, x):
@@ -403,3 +506,6 @@ class Flatten(Layer):
         shape = self._cached()
         dout = self._check_dout(dout, (shape[0], int(np.prod(shape[1:]))))
         return dout.reshape(shape)
+
+    def backward_curvature(self, d2out):
+        return self.backward(d2out)

@@ -1,43 +1,11 @@
-"""Models: Sequential stacks of layers, the LeNet-5 builder, and .npz checkpoints.
-
-A checkpoint holds every parameter array and the architecture (each layer's type and
-constructor arguments, as JSON), so ``load(path)`` rebuilds the model on its own.
-It is read with ``allow_pickle=False``: loading a file never runs code.
-"""
-
-import json
-import os
-import tempfile
-from pathlib import Path
+"""Models: Sequential stacks of layers, and the LeNet-5 builder (checkpoints: lenet.checkpoint)."""
 
 import numpy as np
 
-from lenet import classic as C
-from lenet import layers as L
-from lenet.init import as_generator
+from lenet import layers
+from lenet.rng import as_generator
 
-__all__ = ["Sequential", "LeNet5", "save", "load", "LAYER_TYPES"]
-
-LAYER_TYPES = {
-    cls.__name__: cls
-    for cls in (
-        L.Linear,
-        L.Conv2d,
-        L.MaxPool2d,
-        L.AvgPool2d,
-        L.ReLU,
-        L.LeakyReLU,
-        L.Tanh,
-        L.Sigmoid,
-        L.Flatten,
-        C.Pad,
-        C.Binarize,
-        C.Subsampling,
-        C.MaskedConv2d,
-        C.ScaledTanh,
-        C.RBFOutput,
-    )
-}
+__all__ = ["Sequential", "LeNet5"]
 
 
 class Sequential:
@@ -69,12 +37,17 @@ class Sequential:
                 return None
         return dout
 
+    def clear_cache(self):
+        """Drop what every layer kept for backward (after evaluation, say)."""
+        for layer in self.layers:
+            layer.clear_cache()
+
     def parameter_count(self):
-        """Number of trainable numbers in all layers."""
+        """Number of trainable numbers in all layers (each layer's parameter_count)."""
         return sum(layer.parameter_count() for layer in self.layers)
 
     def summary(self, input_shape):
-        """Each layer's output shape and parameter count for one input of input_shape.
+        """Each layer's output shape and parameter_count() for one input of input_shape.
 
         Returns a list of (layer repr, output shape, parameter count), first row the input.
         """
@@ -82,7 +55,7 @@ class Sequential:
         rows = [("input", x.shape, 0)]
         for layer in self.layers:
             x = layer.forward(x)
-            rows.append((repr(layer), x.shape, sum(p.size for p in layer.params.values())))
+            rows.append((repr(layer), x.shape, layer.parameter_count()))
         return rows
 
     @property
@@ -98,9 +71,14 @@ class Sequential:
         return f"Sequential({inner}\n)"
 
 
-_ACTIVATIONS = {"relu": L.ReLU, "leaky_relu": L.LeakyReLU, "tanh": L.Tanh, "sigmoid": L.Sigmoid}
+_ACTIVATIONS = {
+    "relu": layers.ReLU,
+    "leaky_relu": layers.LeakyReLU,
+    "tanh": layers.Tanh,
+    "sigmoid": layers.Sigmoid,
+}
 _INIT_FOR = {"relu": "he", "leaky_relu": "he", "tanh": "glorot", "sigmoid": "glorot_sigmoid"}
-_POOLS = {"max": L.MaxPool2d, "avg": L.AvgPool2d}
+_POOLS = {"max": layers.MaxPool2d, "avg": layers.AvgPool2d}
 
 
 def LeNet5(activation="relu", pool="max", dtype=np.float32, rng=None):
@@ -111,7 +89,7 @@ def LeNet5(activation="relu", pool="max", dtype=np.float32, rng=None):
 
     ``LeNet5()`` is the modern net (ReLU, max pooling, He init);
     ``LeNet5("sigmoid", "avg")`` is the seed report's (Glorot init, x4 for sigmoid layers, see
-    lenet.init; tanh gets plain Glorot). The output layer gets Glorot
+    lenet.initialization; tanh gets plain Glorot). The output layer gets Glorot
     init scaled by 0.1: a fresh classifier should be unsure, with logits near 0, so its loss
     starts near ln 10 = 2.303 (a classic sanity check).
     """
@@ -123,97 +101,19 @@ def LeNet5(activation="relu", pool="max", dtype=np.float32, rng=None):
     act, pool_cls = _ACTIVATIONS[activation], _POOLS[pool]
     init = _INIT_FOR[activation]
     kw = {"init": init, "dtype": dtype, "rng": rng}
-    output = L.Linear(84, 10, init="glorot", dtype=dtype, rng=rng)
+    output = layers.Linear(84, 10, init="glorot", dtype=dtype, rng=rng)
     output.params["W"] *= 0.1
     return Sequential(
-        L.Conv2d(1, 6, 5, padding=2, input_grad=False, **kw),
+        layers.Conv2d(1, 6, 5, padding=2, input_grad=False, **kw),
         act(),
         pool_cls(2),
-        L.Conv2d(6, 16, 5, **kw),
+        layers.Conv2d(6, 16, 5, **kw),
         act(),
         pool_cls(2),
-        L.Flatten(),
-        L.Linear(16 * 5 * 5, 120, **kw),
+        layers.Flatten(),
+        layers.Linear(16 * 5 * 5, 120, **kw),
         act(),
-        L.Linear(120, 84, **kw),
+        layers.Linear(120, 84, **kw),
         act(),
         output,
     )
-
-
-def save(model, path):
-    """Write the model's architecture and weights to an .npz file, atomically.
-
-    The file appears complete or not at all: it is written to a temporary file in the same
-    folder, then renamed.
-    """
-    path = Path(path)
-    if path.suffix != ".npz":
-        raise ValueError(f"checkpoints are .npz files, got {path.name!r}")
-    arrays = {}
-    architecture = []
-    for i, layer in enumerate(model.layers):
-        name = type(layer).__name__
-        if name not in LAYER_TYPES:
-            raise ValueError(f"cannot save layer {i} of type {name}: no known way to rebuild it")
-        architecture.append({"type": name, "args": layer.spec()})
-        for key, value in layer.params.items():
-            arrays[f"{i}.{key}"] = value
-    arrays["architecture"] = np.array(json.dumps(architecture))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-
-
-def load(path):
-    """Rebuild a model saved by save(); errors name what is missing or mismatched."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no checkpoint at {path}")
-    try:
-        with np.load(path, allow_pickle=False) as f:
-            arrays = {key: f[key] for key in f.files}
-    except (ValueError, OSError) as err:
-        raise ValueError(f"{path} is not a readable .npz checkpoint: {err}") from err
-    if "architecture" not in arrays:
-        raise ValueError(f"{path} has no 'architecture' array: not a lenet checkpoint")
-    try:
-        architecture = [
-            (str(entry["type"]), dict(entry["args"]))
-            for entry in json.loads(str(arrays.pop("architecture")))
-        ]
-    except (ValueError, TypeError, KeyError) as err:
-        raise ValueError(
-            f"{path}: the 'architecture' array is not a JSON list of {{type, args}} entries ({err})"
-        ) from err
-    layers = []
-    for i, (name, args) in enumerate(architecture):
-        cls = LAYER_TYPES.get(name)
-        if cls is None:
-            raise ValueError(f"{path}: layer {i} has unknown type {name!r}")
-        keys = [k for k in arrays if k.startswith(f"{i}.")]
-        dtype = arrays[keys[0]].dtype if keys else np.float32
-        try:
-            layer = cls(**args, **({"dtype": dtype} if keys else {}))
-        except (TypeError, ValueError) as err:
-            raise ValueError(f"{path}: layer {i} cannot be built as {name}({args}): {err}") from err
-        for key, expected in layer.params.items():
-            stored = arrays.pop(f"{i}.{key}", None)
-            if stored is None:
-                raise ValueError(f"{path}: array '{i}.{key}' for layer {i} ({layer!r}) is missing")
-            if stored.shape != expected.shape:
-                raise ValueError(
-                    f"{path}: array '{i}.{key}' has shape {stored.shape}, "
-                    f"layer {i} ({layer!r}) expects {expected.shape}"
-                )
-            layer.params[key] = stored
-        layers.append(layer)
-    if arrays:
-        raise ValueError(f"{path}: arrays {sorted(arrays)} belong to no layer of the architecture")
-    return Sequential(*layers)

@@ -8,7 +8,7 @@ learning-rate schedules give the factor that scales the base learning rate each 
 
 import numpy as np
 
-from lenet._checks import positive_int
+from lenet.checks import non_negative_number, positive_int
 
 __all__ = ["Optimizer", "SGD", "Adam", "StepDecay", "ExponentialDecay"]
 
@@ -22,20 +22,13 @@ def _layers_of(model):
     return list(model)
 
 
-def _check_non_negative(name, value):
-    value = float(value)
-    if not np.isfinite(value) or value < 0:
-        raise ValueError(f"{name} must be a finite number >= 0, got {value}")
-    return value
-
-
 class Optimizer:
-    """Holds the (layer, parameter name) slots to update and the learning rate."""
+    """Holds the (layer, parameter name) pairs to update and the learning rate."""
 
     def __init__(self, model, lr):
         self.lr = lr
-        self.slots = [(layer, name) for layer in _layers_of(model) for name in layer.params]
-        if not self.slots:
+        self.parameters = [(layer, name) for layer in _layers_of(model) for name in layer.params]
+        if not self.parameters:
             raise ValueError("the model has no parameters to optimise")
 
     @property
@@ -44,11 +37,11 @@ class Optimizer:
 
     @lr.setter
     def lr(self, value):
-        self._lr = _check_non_negative("learning rate", value)
+        self._lr = non_negative_number("learning rate", value)
 
     def step(self):
         """Update every parameter in place from layer.grads."""
-        for i, (layer, name) in enumerate(self.slots):
+        for i, (layer, name) in enumerate(self.parameters):
             if name not in layer.grads:
                 raise RuntimeError(
                     f"{type(layer).__name__} has no gradient for {name!r}: "
@@ -70,12 +63,12 @@ class SGD(Optimizer):
 
     def __init__(self, model, lr=0.01, momentum=0.0, nesterov=False, weight_decay=0.0):
         super().__init__(model, lr)
-        self.momentum = _check_non_negative("momentum", momentum)
-        self.weight_decay = _check_non_negative("weight_decay", weight_decay)
+        self.momentum = non_negative_number("momentum", momentum)
+        self.weight_decay = non_negative_number("weight_decay", weight_decay)
         if nesterov and self.momentum == 0:
             raise ValueError("nesterov=True needs a momentum > 0")
         self.nesterov = bool(nesterov)
-        self.velocity = [None] * len(self.slots)
+        self.velocity = [None] * len(self.parameters)
 
     def _update(self, i, param, grad):
         if self.weight_decay:
@@ -104,10 +97,10 @@ class Adam(Optimizer):
         if not (0 <= b1 < 1 and 0 <= b2 < 1):
             raise ValueError(f"betas must lie in [0, 1), got {betas}")
         self.betas = (float(b1), float(b2))
-        self.eps = _check_non_negative("eps", eps)
-        self.weight_decay = _check_non_negative("weight_decay", weight_decay)
-        self.m = [np.zeros_like(layer.params[name]) for layer, name in self.slots]
-        self.v = [np.zeros_like(layer.params[name]) for layer, name in self.slots]
+        self.eps = non_negative_number("eps", eps)
+        self.weight_decay = non_negative_number("weight_decay", weight_decay)
+        self.m = [np.zeros_like(layer.params[name]) for layer, name in self.parameters]
+        self.v = [np.zeros_like(layer.params[name]) for layer, name in self.parameters]
         self.t = 0
 
     def step(self):
@@ -133,7 +126,7 @@ class StepDecay:
 
     def __init__(self, step_size, gamma=0.1):
         self.step_size = positive_int("step_size", step_size)
-        self.gamma = _check_non_negative("gamma", gamma)
+        self.gamma = non_negative_number("gamma", gamma)
 
     def __call__(self, epoch):
         """Factor for epoch (counted from 0) that multiplies the base learning rate."""
@@ -144,7 +137,7 @@ class ExponentialDecay:
     """Multiply the learning rate by gamma every epoch: factor(e) = gamma^e (the report: 0.95)."""
 
     def __init__(self, gamma=0.95):
-        self.gamma = _check_non_negative("gamma", gamma)
+        self.gamma = non_negative_number("gamma", gamma)
 
     def __call__(self, epoch):
         """Factor for epoch (counted from 0) that multiplies the base learning rate."""

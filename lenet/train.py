@@ -13,10 +13,10 @@ import time
 import numpy as np
 from tqdm.auto import tqdm
 
-from lenet._checks import positive_int
+from lenet.checks import image_label_pair, positive_int
 from lenet.data import iterate_minibatches
-from lenet.init import as_generator
 from lenet.losses import SoftmaxCrossEntropy
+from lenet.rng import as_generator
 
 __all__ = [
     "History",
@@ -85,29 +85,6 @@ def _check_monitor(monitor):
         raise ValueError(f"monitor must be one of {MONITORS}, got {monitor!r}")
 
 
-def _check_data(name, data, like=None):
-    """data = (images (N, ...), labels (N,)); images shaped like `like` past the first axis."""
-    if not isinstance(data, (tuple, list)) or len(data) != 2:
-        raise ValueError(f"{name} must be a pair (images, labels), got {type(data).__name__}")
-    images, labels = np.asarray(data[0]), np.asarray(data[1])
-    if images.ndim < 2 or len(images) == 0:
-        raise ValueError(
-            f"{name}: expected images of shape (N, ...) with N > 0, got {images.shape}"
-        )
-    if labels.shape != (len(images),):
-        raise ValueError(
-            f"{name}: expected labels of shape ({len(images)},) for {len(images)} images, "
-            f"got {labels.shape}"
-        )
-    if like is not None and images.shape[1:] != like.shape[1:]:
-        expected = (len(images), *like.shape[1:])
-        raise ValueError(
-            f"{name}: expected images of shape {expected} like the training images, "
-            f"got {images.shape}"
-        )
-    return images, labels
-
-
 def _snapshot(model, into=None):
     """Copies of every parameter, written into the arrays of an earlier snapshot when given."""
     if into is None:
@@ -129,13 +106,6 @@ def _all_finite(model):
     return all(np.isfinite(p).all() for layer in model.layers for p in layer.params.values())
 
 
-def _release_caches(model):
-    """Drop what forward kept for backward: after a batch of 1000, LeNet-5 holds ~180 MB."""
-    for layer in model.layers:
-        if hasattr(layer, "_cache"):
-            layer._cache = None
-
-
 def _diverged(model, last_finite, what, epoch, step, lr):
     _restore(model, last_finite)
     return TrainingDiverged(
@@ -148,9 +118,9 @@ def _diverged(model, last_finite, what, epoch, step, lr):
 def _train_epoch(model, optimizer, loss_fn, batches, last_finite, bar, epoch):
     """One step per (x, y) batch of the epoch -> (mean loss, accuracy) over the epoch.
 
-    Before each step the weights are copied into last_finite (62k numbers for LeNet-5: tens of
-    microseconds, well under 1% of a step); a non-finite loss, or non-finite weights at the
-    end, restores that copy and raises TrainingDiverged.
+    Before each step the weights are copied into last_finite (a small fraction of a step's
+    time); a non-finite loss, or non-finite weights at the end, restores that copy and raises
+    TrainingDiverged.
     """
     total_loss, correct, seen, step = 0.0, 0, 0, 0
     for step, (xb, yb) in enumerate(batches, start=1):
@@ -164,7 +134,7 @@ def _train_epoch(model, optimizer, loss_fn, batches, last_finite, bar, epoch):
         model.backward(loss_fn.backward())
         optimizer.step()
         total_loss += loss * len(yb)
-        correct += int(np.count_nonzero(logits.argmax(axis=1) == yb))
+        correct += _correct(logits, yb)
         seen += len(yb)
         bar.update()
         if step % 20 == 0 or step == bar.total:
@@ -215,12 +185,14 @@ def fit(
     rng=None,
     callback=None,
     progress=True,
+    loss=None,
 ):
     """Train model on train_data = (images (N, ...), labels (N,)) for up to `epochs` epochs.
 
     Each epoch: optimizer.lr = base lr x schedule(epoch) (epoch counted from 0, base lr the
     optimizer's lr at the start), shuffled mini-batches from rng (a Generator or an int seed),
-    forward, softmax cross-entropy, backward, optimizer step; then validation on val_data.
+    forward, loss (default SoftmaxCrossEntropy()), backward, optimizer step; then validation on
+    val_data. Accuracy counts argmax(output) == label, for integer class labels.
     Early stopping (patience=None disables it): stop when `monitor` ("val_loss", "val_acc",
     "train_loss", "train_acc") has not improved by more than min_delta for `patience` epochs,
     and give the model back the weights of its best epoch (History.restored_epoch).
@@ -230,9 +202,9 @@ def fit(
     """
     positive_int("epochs", epochs)
     positive_int("batch_size", batch_size)
-    x_train, y_train = _check_data("train_data", train_data)
+    x_train, y_train = image_label_pair("train_data", train_data)
     if val_data is not None:
-        val_data = _check_data("val_data", val_data, like=x_train)
+        val_data = image_label_pair("val_data", val_data, like=x_train)
     _check_monitor(monitor)
     if not (math.isfinite(min_delta) and min_delta >= 0):
         raise ValueError(f"min_delta must be a finite number >= 0, got {min_delta!r}")
@@ -243,7 +215,7 @@ def fit(
             raise ValueError(f"monitor={monitor!r} needs val_data (or monitor a train_ metric)")
         stopper = _EarlyStopping(monitor, patience, min_delta)
     rng = as_generator(rng)
-    loss_fn = SoftmaxCrossEntropy()
+    loss_fn = SoftmaxCrossEntropy() if loss is None else loss
     base_lr = optimizer.lr
     history = History()
     last_finite = _snapshot(model)
@@ -262,7 +234,7 @@ def fit(
                     model, optimizer, loss_fn, batches, last_finite, bar, epoch
                 )
             if val_data is not None:
-                val_loss, val_acc = evaluate(model, *val_data)[:2]
+                val_loss, val_acc = evaluate(model, *val_data, loss=loss_fn)[:2]
             else:
                 val_loss, val_acc = math.nan, math.nan
             history.epoch.append(epoch)
@@ -299,24 +271,39 @@ def epoch_summary(history):
     return line + f"; lr {history.lr[-1]:.3g}; {history.seconds[-1]:.1f} s"
 
 
-def evaluate(model, images, labels, batch_size=1000):
+def evaluate(model, images, labels, batch_size=1000, loss=None):
     """Mean loss, accuracy and predicted classes (N,) of model on images (N, ...), labels (N,).
 
-    Runs forward in batches and then drops the layers' forward caches, so a model that was
-    evaluated does not keep hundreds of MB of column buffers alive.
+    loss defaults to SoftmaxCrossEntropy(). Runs forward in batches and then drops the layers'
+    forward caches, so an evaluated model does not keep the large column buffers alive.
     """
-    images, labels = _check_data("evaluate", (images, labels))
+    images, labels = image_label_pair("evaluate", (images, labels))
     positive_int("batch_size", batch_size)
-    loss_fn = SoftmaxCrossEntropy()
+    loss_fn = SoftmaxCrossEntropy() if loss is None else loss
     total, predictions = 0.0, []
     for start in range(0, len(images), batch_size):
         logits = model.forward(images[start : start + batch_size])
         y = labels[start : start + batch_size]
         total += loss_fn.forward(logits, y) * len(y)
         predictions.append(logits.argmax(axis=1))
-    _release_caches(model)
+    model.clear_cache()
     predictions = np.concatenate(predictions)
-    return total / len(labels), float(np.mean(predictions == labels)), predictions
+    return (
+        total / len(labels),
+        _correct(predictions, labels, scores=False) / len(labels),
+        predictions,
+    )
+
+
+def _correct(outputs, labels, scores=True):
+    """How many argmax(outputs) (or outputs, when not scores) equal the class labels (N,).
+
+    nan when the labels are not class indices (e.g. MSELoss targets (N, K)): no accuracy then.
+    """
+    if labels.ndim != 1 or not np.issubdtype(labels.dtype, np.integer):
+        return math.nan
+    predicted = outputs.argmax(axis=1) if scores else outputs
+    return int(np.count_nonzero(predicted == labels))
 
 
 def confusion_matrix(labels, predictions, num_classes=10):

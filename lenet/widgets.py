@@ -1,12 +1,12 @@
 """Interactive panels for JupyterLab: a training panel with sliders, and a drawing pad.
 
-Both call plain functions that notebooks and tests can also call directly:
-``run_experiment`` trains, ``lenet.drawing.to_mnist`` prepares a drawn digit.
+They only draw and listen: training is lenet.experiment.run, and a drawn digit becomes an
+MNIST image with lenet.drawing.to_mnist; notebooks and tests can call both directly.
 While a panel trains, the kernel is busy and the widgets do not respond: runs are bounded by
 the epochs and the number of training images.
 """
 
-import functools
+import dataclasses
 import html
 
 import ipywidgets as widgets
@@ -14,88 +14,15 @@ import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import clear_output, display
 
+from lenet import experiment
 from lenet.config import QUICK
-from lenet.data import load_mnist, train_val_split
 from lenet.drawing import stroke_segment, to_mnist
 from lenet.losses import softmax
-from lenet.models import LeNet5
-from lenet.optim import SGD, Adam
-from lenet.train import TrainingDiverged, evaluate, fit
 from lenet.viz import plot_history, plot_probabilities
 
-__all__ = ["mnist_splits", "run_experiment", "TrainingPanel", "DrawingPad"]
+__all__ = ["TrainingPanel", "DrawingPad"]
 
 BATCH_SIZES = (16, 32, 64, 128, 256, 512)
-
-
-@functools.lru_cache(maxsize=1)
-def mnist_splits(n_val=5000):
-    """((x_train, y_train), (x_val, y_val), (x_test, y_test)) of MNIST, loaded once."""
-    train, val = train_val_split(*load_mnist("train"), n_val=n_val)
-    return train, val, load_mnist("test")
-
-
-def run_experiment(
-    lr,
-    batch_size,
-    epochs,
-    n_train=None,
-    seed=0,
-    activation="relu",
-    pool="max",
-    optimizer="sgd",
-    momentum=0.9,
-    data=None,
-    on_epoch=None,
-    progress=False,
-):
-    """Train a fresh LeNet5 with fit and measure it; never raises on divergence.
-
-    data: (train, val, test) pairs of (images (N, 1, 28, 28), labels (N,)); default MNIST
-    (mnist_splits(): 55,000 training, the last 5,000 for validation, the 10,000 test images).
-    n_train: use only the first n_train training images. on_epoch(history) after each epoch.
-    Returns a dict: model, history, test_accuracy, seconds_per_epoch, and diverged (None, or
-    fit's divergence message). A diverged run keeps the history of the epochs it finished
-    (None if none) and has no test accuracy.
-    """
-    (x_train, y_train), val, (x_test, y_test) = data if data is not None else mnist_splits()
-    if n_train is not None:
-        x_train, y_train = x_train[:n_train], y_train[:n_train]
-    model = LeNet5(activation, pool, rng=seed)
-    if optimizer == "sgd":
-        opt = SGD(model, lr=lr, momentum=momentum)
-    elif optimizer == "adam":
-        opt = Adam(model, lr=lr)
-    else:
-        raise ValueError(f"optimizer must be 'sgd' or 'adam', got {optimizer!r}")
-    finished = []  # the history as of the last finished epoch, kept if a later epoch diverges
-
-    def after_epoch(history):
-        finished[:] = [history]
-        if on_epoch is not None:
-            on_epoch(history)
-
-    result = {"model": model, "history": None, "test_accuracy": None, "diverged": None}
-    try:
-        history = fit(
-            model,
-            opt,
-            (x_train, y_train),
-            epochs,
-            batch_size=batch_size,
-            val_data=val,
-            rng=seed,
-            callback=after_epoch,
-            progress=progress,
-        )
-    except TrainingDiverged as err:
-        history = finished[0] if finished else None
-        result["diverged"] = str(err)
-    result["history"] = history
-    result["seconds_per_epoch"] = float(np.mean(history.seconds)) if history else None
-    if result["diverged"] is None:
-        result["test_accuracy"] = evaluate(model, x_test, y_test)[1]
-    return result
 
 
 class TrainingPanel:
@@ -106,13 +33,18 @@ class TrainingPanel:
     epoch, or why training diverged. The parts are attributes, so code and tests can drive
     the panel without a browser: lr, batch_size, epochs (sliders), button, result (HTML),
     output (Output), widget (the whole panel); train() does what a click does, and
-    last_result holds run_experiment's dict.
+    last_result holds the last lenet.experiment.Result. Every run uses `settings` (the
+    defaults of `python -m lenet train`) with the sliders' learning rate, batch size and
+    epochs.
     """
 
-    def __init__(self, n_train=None, data=None, seed=0):
-        self.n_train = n_train if n_train is not None else (2000 if QUICK else None)
+    def __init__(self, n_train=None, data=None, seed=0, settings=None):
+        self.settings = dataclasses.replace(
+            settings or experiment.Settings(),
+            n_train=n_train if n_train is not None else (2000 if QUICK else None),
+            seed=seed,
+        )
         self.data = data
-        self.seed = seed
         self.lr = widgets.FloatLogSlider(
             value=0.05,
             base=10,
@@ -169,27 +101,25 @@ class TrainingPanel:
         self.button.disabled = True
         self.result.value = f"Training ({self._settings()}), {self.epochs.value} epoch(s)…"
         try:
-            result = run_experiment(
-                self.lr.value,
-                self.batch_size.value,
-                self.epochs.value,
-                n_train=self.n_train,
-                seed=self.seed,
-                data=self.data,
-                on_epoch=self._draw,
+            settings = dataclasses.replace(
+                self.settings,
+                lr=self.lr.value,
+                batch_size=self.batch_size.value,
+                epochs=self.epochs.value,
             )
+            result = experiment.run(settings, self.data, callback=self._draw)
         except Exception as err:  # e.g. MNIST missing: say so in the panel, then raise
             self.result.value = _warning(f"{type(err).__name__}: {err}")
             raise
         finally:
             self.button.disabled = False
-        if result["diverged"]:
-            self.result.value = _warning(result["diverged"])
+        if result.diverged:
+            self.result.value = _warning(result.diverged)
         else:
-            accuracy = result["test_accuracy"]
+            accuracy = result.test_accuracy
             self.result.value = (
                 f"<b>test accuracy {accuracy:.2%}</b> — "
-                f"{result['seconds_per_epoch']:.1f} s per epoch ({self._settings()})"
+                f"{result.seconds_per_epoch:.1f} s per epoch ({self._settings()})"
             )
             if accuracy < 0.2:
                 self.result.value += (

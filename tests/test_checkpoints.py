@@ -115,7 +115,7 @@ def test_another_architecture(saved):
 def test_not_a_checkpoint(tmp_path):
     path = tmp_path / "model.npz"
     path.write_bytes(b"hello")
-    with pytest.raises(ValueError, match="not a readable .npz checkpoint"):
+    with pytest.raises(ValueError, match="not a lenet checkpoint: it is not a zip"):
         lenet.load(path)
     np.savez(path, weights=np.zeros(3))
     with pytest.raises(ValueError, match="no 'architecture' array"):
@@ -126,10 +126,91 @@ def test_not_a_checkpoint(tmp_path):
 
 def test_pickled_objects_are_refused(saved):
     rewrite(saved, architecture=np.array([{"type": "Linear"}], dtype=object))
-    with pytest.raises(ValueError, match="not a readable .npz checkpoint"):
+    with pytest.raises(ValueError, match="pickled Python objects, which lenet never loads"):
         lenet.load(saved)
 
 
 def test_save_needs_npz_suffix(tmp_path):
     with pytest.raises(ValueError, match="checkpoints are .npz files, got 'model.pkl'"):
         lenet.save(lenet.LeNet5(rng=0), tmp_path / "model.pkl")
+
+
+# --- damaged and foreign files: one message naming the file and the problem, never a traceback
+
+
+@pytest.fixture
+def good_bytes(tmp_path):
+    path = tmp_path / "good.npz"
+    lenet.save(lenet.LeNet5(rng=0), path)
+    return path.read_bytes()
+
+
+def _bad_crc(data):
+    data = bytearray(data)
+    data[len(data) // 2] ^= 0xFF  # inside an array's stored bytes
+    return bytes(data)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (lambda good: good[: len(good) // 2], "damaged or truncated"),
+        (lambda good: b"", "the file is empty"),
+        (_bad_crc, "damaged or truncated"),
+        (lambda good: b"weights: 1 2 3\n", "not a zip"),
+        (lambda good: b"\x80\x04\x95\x05\x00", "pickled Python objects"),
+    ],
+    ids=["truncated", "empty", "bad-crc", "text", "pickle"],
+)
+def test_damaged_files_get_one_clear_message(tmp_path, good_bytes, content, message):
+    path = tmp_path / "model.npz"
+    path.write_bytes(content(good_bytes))
+    with pytest.raises(lenet.checkpoint.CheckpointError, match=message) as err:
+        lenet.load(path)
+    assert str(path) in str(err.value)
+    assert "allow_pickle" not in str(err.value)
+
+
+def test_npy_renamed_npz(tmp_path):
+    path = tmp_path / "model.npz"
+    with open(path, "wb") as f:
+        np.save(f, np.zeros(3))
+    with pytest.raises(lenet.checkpoint.CheckpointError, match=r"single numpy array \(.npy\)"):
+        lenet.load(path)
+
+
+def test_sizes_are_checked_before_anything_is_allocated(tmp_path):
+    path = tmp_path / "huge.npz"
+    architecture = [{"type": "Linear", "args": {"in_features": 10**6, "out_features": 10**6}}]
+    np.savez(path, architecture=np.array(json.dumps(architecture)), **{"0.W": np.zeros((2, 2))})
+    with pytest.raises(ValueError, match=r"has shape \(2, 2\), layer 0 \(Linear\) expects"):
+        lenet.load(path)
+
+
+def test_files_get_the_umask_permissions(tmp_path):
+    old = os.umask(0o022)
+    try:
+        lenet.save(lenet.LeNet5(rng=0), tmp_path / "model.npz")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "model.npz").stat().st_mode & 0o777 == 0o644
+
+
+def test_keep_previous_never_replaces_a_model_silently(tmp_path):
+    path = tmp_path / "model.npz"
+    assert lenet.save(lenet.LeNet5(rng=0), path, keep_previous=True) is None
+    first = path.read_bytes()
+    assert lenet.save(lenet.LeNet5(rng=1), path, keep_previous=True) == tmp_path / "model.1.npz"
+    assert lenet.save(lenet.LeNet5(rng=2), path, keep_previous=True) == tmp_path / "model.2.npz"
+    assert (tmp_path / "model.1.npz").read_bytes() == first
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.1.npz", "model.2.npz", "model.npz"]
+
+
+def test_stale_temporary_files_of_dead_processes_are_removed(tmp_path):
+    path = tmp_path / "model.npz"
+    dead = tmp_path / ".model.npz.999999999.abcd.tmp"  # no process has this pid
+    alive = tmp_path / f".model.npz.{os.getppid()}.abcd.tmp"
+    dead.write_bytes(b"half")
+    alive.write_bytes(b"being written")
+    lenet.save(lenet.LeNet5(rng=0), path)
+    assert not dead.exists() and alive.exists()

@@ -40,7 +40,7 @@ MODELS = {  # name: (builder, input image size)
 
 def architecture(layer):
     """A layer's spec without what only affects training (initialisation, input gradient)."""
-    return {k: v for k, v in layer.spec().items() if k not in ("init", "input_grad")}
+    return {k: v for k, v in layer.constructor_args().items() if k not in ("init", "input_grad")}
 
 
 @pytest.mark.parametrize(("make", "size"), MODELS.values(), ids=MODELS.keys())
@@ -147,10 +147,12 @@ def test_lenet_layer_without_counterpart():
         interop.to_torch(lenet.Sequential(lenet.ReLU(), Scale()))
 
 
-def test_pool_padding_torch_does_not_allow():
-    model = lenet.Sequential(lenet.ReLU(), lenet.AvgPool2d(2, padding=2))
-    with pytest.raises(ValueError, match=r"layer 1 \(AvgPool2d\) has padding 2 > kernel_size"):
-        interop.to_torch(model)
+def test_pool_padding_beyond_half_the_window_is_refused_as_by_torch():
+    for pool in (lenet.AvgPool2d, lenet.MaxPool2d):
+        with pytest.raises(ValueError, match="padding must be at most half the window size"):
+            pool(2, padding=2)
+        with pytest.raises(RuntimeError, match="pad should be at most half"):
+            getattr(nn, pool.__name__)(2, padding=2)(torch.zeros(1, 1, 4, 4))
 
 
 def test_wrong_containers():
@@ -163,7 +165,9 @@ def test_wrong_containers():
 def test_mapping_table():
     rows = interop.layer_map()
     assert [row[0] for row in rows] == list(interop.LAYER_MAP)
-    assert {row[0] for row in rows} == {name for name in lenet.layers.__all__ if name != "Layer"}
+    assert {row[0] for row in rows} == {
+        name for name, cls in lenet.layers.LAYER_TYPES.items() if cls.__module__ == "lenet.layers"
+    }
     assert all(hasattr(nn, theirs.removeprefix("nn.")) for _, theirs, _ in rows)
     assert "transposed" in interop.LAYER_MAP["Linear"][1]
 

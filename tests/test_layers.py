@@ -1,5 +1,7 @@
 """Layers: float64 gradient checks, loop-based reference forwards, and input validation."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -374,3 +376,33 @@ def test_numerical_gradient_of_a_known_function():
     grad = gradcheck.numerical_gradient(lambda v: float(np.sum(v**3)), x)
     np.testing.assert_allclose(grad, 3 * x**2, rtol=1e-8)
     np.testing.assert_array_equal(x, [1.0, -2.0, 3.0])  # restored
+
+
+@pytest.mark.parametrize(
+    "layer",
+    [lenet.Sigmoid(), lenet.LeakyReLU(0.1), lenet.Tanh(), lenet.ReLU()],
+    ids=lambda layer: type(layer).__name__,
+)
+def test_integer_input_is_computed_in_floating_point(layer):
+    x = np.arange(-5, 6)
+    expected = layer.forward(x.astype(np.float64))
+    np.testing.assert_array_equal(layer.forward(x), expected)
+    np.testing.assert_array_equal(
+        layer.backward(np.ones(11, dtype=int)), layer.backward(np.ones(11))
+    )
+
+
+def test_integer_images_in_pooling():
+    x = np.arange(2 * 1 * 4 * 4).reshape(2, 1, 4, 4)
+    avg = lenet.AvgPool2d(2)
+    np.testing.assert_allclose(avg.forward(x), avg.forward(x.astype(float)))
+    assert avg.backward(np.ones((2, 1, 2, 2), dtype=int)).sum() == 8  # not a zero gradient
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "invalid value encountered in cast"
+        y = lenet.MaxPool2d(2, padding=1).forward(x)
+    assert np.isfinite(y).all() and y.max() == 31
+
+
+def test_pool_padding_beyond_half_the_window_is_refused():
+    with pytest.raises(ValueError, match="padding must be at most half the window size"):
+        lenet.MaxPool2d(3, padding=5)

@@ -64,7 +64,7 @@ def test_lenet5_overfits_64_samples(activation, pool, steps):
     """Catches the classic silent bugs: accuracy stuck at 10%, weights never updated.
 
     The sigmoid net learns more slowly, but learns: with plain Glorot weights (4x too small
-    for sigmoid, see lenet.init) it stays at 14% for all 1000 steps.
+    for sigmoid, see lenet.initialization) it stays at 14% for all 1000 steps.
     """
     x, y = synthetic_digits(64, seed=1)
     model = lenet.LeNet5(activation, pool, rng=0)

@@ -238,7 +238,8 @@ def test_mismatched_data():
     x, y = blobs()
     opt = lenet.SGD(model, lr=0.1)
     with pytest.raises(
-        ValueError, match=r"train_data: expected labels of shape \(120,\) .*\(119,\)"
+        ValueError,
+        match=r"train_data: expected 120 labels for 120 images, got labels of shape \(119,\)",
     ):
         train.fit(model, opt, (x, y[:-1]), 1, progress=False)
     with pytest.raises(ValueError, match=r"val_data: expected images of shape \(5, 4\) .*\(5, 3\)"):
@@ -273,3 +274,31 @@ def test_confusion_matrix():
         train.confusion_matrix([0, 1], [0])
     with pytest.raises(ValueError, match=r"predictions must lie in \[0, 3\)"):
         train.confusion_matrix([0, 1], [0, 3], num_classes=3)
+
+
+def test_nan_in_the_data_is_named_not_blamed_on_the_learning_rate():
+    model = small_net()
+    x, y = blobs()
+    x = x.copy()
+    x[3, 0] = np.nan
+    with pytest.raises(ValueError, match="train_data: 1 of the 120 images hold NaN or inf"):
+        train.fit(model, lenet.SGD(model, lr=0.1), (x, y), 1, progress=False)
+
+
+def test_fit_takes_another_loss():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((64, 3))
+    targets = x @ np.array([[1.0], [-2.0], [0.5]])
+    model = lenet.Sequential(lenet.Linear(3, 1, dtype=np.float64, rng=0))
+    history = train.fit(
+        model,
+        lenet.SGD(model, lr=0.1),
+        (x, targets),
+        20,
+        batch_size=16,
+        loss=lenet.MSELoss(),
+        progress=False,
+        rng=0,
+    )
+    assert history.train_loss[-1] < 1e-3 * history.train_loss[0]
+    assert np.isnan(history.train_acc).all()  # no accuracy for regression targets

@@ -8,6 +8,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from synthetic import tiny_data  # noqa: E402
 
 import lenet  # noqa: E402
 from lenet import classic, drawing, train, viz, widgets  # noqa: E402
@@ -17,20 +18,6 @@ from lenet import classic, drawing, train, viz, widgets  # noqa: E402
 def close_figures():
     yield
     plt.close("all")
-
-
-def tiny_data(seed=0):
-    """(train, val, test) splits of random 'digits' whose class is where the ink is."""
-    rng = np.random.default_rng(seed)
-
-    def split(n):
-        labels = rng.integers(0, 10, n)
-        images = 0.1 * rng.random((n, 1, 28, 28), dtype=np.float32)
-        for k in range(10):  # class k: a bright block in row band k
-            images[labels == k, 0, 2 * k + 3 : 2 * k + 6, 8:20] = 1.0
-        return images, labels
-
-    return split(256), split(64), split(64)
 
 
 def titles(fig):
@@ -92,21 +79,6 @@ def test_model_pictures():
     assert fig.axes[1].get_ylabel() == "probability"
 
 
-def test_run_experiment_learns_and_measures():
-    seen = []
-    result = widgets.run_experiment(0.05, 32, 3, data=tiny_data(), on_epoch=seen.append)
-    assert result["diverged"] is None
-    assert len(result["history"]) == 3 and len(seen) == 3
-    assert result["test_accuracy"] > 0.5 and result["seconds_per_epoch"] > 0
-
-
-def test_run_experiment_reports_divergence_instead_of_raising():
-    result = widgets.run_experiment(1e4, 16, 2, data=tiny_data())
-    assert "diverged" in result["diverged"] and "smaller learning rate" in result["diverged"]
-    assert result["test_accuracy"] is None
-    assert result["history"] is None and result["seconds_per_epoch"] is None  # no epoch finished
-
-
 def record_output_area(monkeypatch):
     """What the panel sends to its output area: ("clear", wait) and ("display", object)."""
     calls = []
@@ -130,7 +102,7 @@ def test_training_panel_trains_when_clicked(monkeypatch):
     assert any("epoch 1/2 done" in line for line in lines)  # progress while it trains
     assert "test accuracy" in panel.result.value and "batch size 32" in panel.result.value
     assert "s per epoch" in panel.result.value
-    assert len(panel.last_result["history"]) == 2
+    assert len(panel.last_result.history) == 2
     assert not panel.button.disabled
     # one output area, redrawn after each epoch: clear (waiting for the new figure), then draw
     assert [c[0] for c in calls] == ["clear", "display"] * 2 and calls[0] == ("clear", True)
@@ -147,7 +119,7 @@ def test_training_panel_shows_divergence_not_a_traceback(monkeypatch):
     panel.lr.value = 1e4
     panel.button.click()
     assert "diverged" in panel.result.value and "smaller learning rate" in panel.result.value
-    assert panel.last_result["test_accuracy"] is None and not panel.button.disabled
+    assert panel.last_result.test_accuracy is None and not panel.button.disabled
 
 
 @pytest.mark.parametrize(

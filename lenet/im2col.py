@@ -16,12 +16,29 @@ and the layers that follow (ReLU, pooling) keep that layout for free.
 
 import numpy as np
 
-__all__ = ["output_size", "offsets", "window_slice", "batch_last", "pad", "im2col", "col2im"]
+__all__ = [
+    "output_size",
+    "output_shape",
+    "offsets",
+    "window_slice",
+    "window_slices",
+    "batch_last",
+    "pad",
+    "im2col",
+    "col2im",
+    "window_sum",
+    "window_sum_adjoint",
+]
 
 
-def output_size(size, kernel_size, stride, padding):
+def output_size(size, kernel_size, stride, padding=0):
     """Number of window positions along one axis: (size + 2P - K) // S + 1."""
     return (size + 2 * padding - kernel_size) // stride + 1
+
+
+def output_shape(padded_shape, kernel_size, stride):
+    """(H', W') of the windows over a padded (N, C, Hp, Wp) array."""
+    return tuple(output_size(size, kernel_size, stride) for size in padded_shape[2:])
 
 
 def offsets(kernel_size):
@@ -37,6 +54,11 @@ def window_slice(i, j, stride, h_out, w_out):
         slice(i, i + stride * h_out, stride),
         slice(j, j + stride * w_out, stride),
     )
+
+
+def window_slices(kernel_size, stride, out_shape):
+    """window_slice of every offset of a K x K window, in row-major order."""
+    return [window_slice(i, j, stride, *out_shape) for i, j in offsets(kernel_size)]
 
 
 def batch_last(shape, dtype, fill=0):
@@ -63,9 +85,9 @@ def im2col(xp, kernel_size, stride, out=None):
     becomes one matrix product W2d @ cols; columns run over (h', w', n). ``out``, when it has
     the right size and dtype, is reused instead of allocating a new array.
     """
-    n, c, hp, wp = xp.shape
+    n, c = xp.shape[:2]
     k = kernel_size
-    h_out, w_out = (hp - k) // stride + 1, (wp - k) // stride + 1
+    h_out, w_out = output_shape(xp.shape, k, stride)
     shape = (c, k, k, h_out, w_out, n)
     if out is not None and out.size == np.prod(shape) and out.dtype == xp.dtype:
         cols = out.reshape(shape)
@@ -78,11 +100,31 @@ def im2col(xp, kernel_size, stride, out=None):
 
 def col2im(dcols, padded_shape, kernel_size, stride):
     """The adjoint of im2col: (C * K * K, H' * W' * N) -> (N, C, Hp, Wp), overlaps summed."""
-    n, c, hp, wp = padded_shape
+    n, c = padded_shape[:2]
     k = kernel_size
-    h_out, w_out = (hp - k) // stride + 1, (wp - k) // stride + 1
+    h_out, w_out = output_shape(padded_shape, k, stride)
     dcols = dcols.reshape(c, k, k, h_out, w_out, n)
     dxp = batch_last(padded_shape, dcols.dtype)
     for i, j in offsets(k):
         dxp[window_slice(i, j, stride, h_out, w_out)] += dcols[:, i, j].transpose(3, 0, 1, 2)
+    return dxp
+
+
+def window_sum(xp, kernel_size, stride):
+    """Sum of every K x K window: (N, C, Hp, Wp) -> (N, C, H', W'), batch-last in memory."""
+    slices = window_slices(kernel_size, stride, output_shape(xp.shape, kernel_size, stride))
+    total = xp[slices[0]].copy(order="K")
+    for sl in slices[1:]:
+        total += xp[sl]
+    return total
+
+
+def window_sum_adjoint(dtotal, padded_shape, kernel_size, stride):
+    """The adjoint of window_sum: each window's gradient added to all of its K x K cells.
+
+    dtotal: (N, C, H', W') -> (N, C, Hp, Wp).
+    """
+    dxp = batch_last(padded_shape, dtotal.dtype)
+    for sl in window_slices(kernel_size, stride, dtotal.shape[2:]):
+        dxp[sl] += dtotal
     return dxp

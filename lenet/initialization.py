@@ -9,18 +9,9 @@ SGD steps.
 
 import numpy as np
 
-__all__ = ["as_generator", "initial_weights", "INITS"]
+__all__ = ["initial_weights", "INITS"]
 
 INITS = ("he", "glorot", "glorot_sigmoid")
-
-
-def as_generator(rng):
-    """A np.random.Generator from a Generator, an int seed, or None (fresh entropy)."""
-    if isinstance(rng, np.random.Generator):
-        return rng
-    if rng is None or isinstance(rng, (int, np.integer)):
-        return np.random.default_rng(rng)
-    raise TypeError(f"rng must be a np.random.Generator, an int seed or None, got {type(rng)}")
 
 
 def initial_weights(shape, fan_in, fan_out, init, rng, dtype):

@@ -1,0 +1,221 @@
+"""One experiment from plain names and numbers: build a model and its optimizer, train, test.
+
+    result = run(Settings(lr=0.05, batch_size=64, epochs=3), data=mnist_splits())
+    result.test_accuracy, result.history, result.model
+
+The command line (`python -m lenet train`), the training panel (lenet.widgets), the notebooks
+and the benchmarks all call this module, so a setting means the same everywhere. Nothing here
+draws or prints (but fit's progress bar when asked).
+"""
+
+import dataclasses
+import functools
+import math
+import time
+
+import numpy as np
+
+from lenet import optim, train
+from lenet.checks import non_negative_int, number_in, positive_int, positive_number
+from lenet.data import load_mnist, train_val_split
+from lenet.models import LeNet5
+from lenet.rng import as_generator
+
+__all__ = [
+    "MODELS",
+    "ACTIVATIONS",
+    "POOLS",
+    "OPTIMIZERS",
+    "DEFAULT_LR",
+    "DEFAULT_MOMENTUM",
+    "Settings",
+    "Result",
+    "build_model",
+    "build_optimizer",
+    "build_schedule",
+    "mnist_splits",
+    "run",
+]
+
+MODELS = ("lenet5", "report")
+ACTIVATIONS = ("relu", "leaky_relu", "tanh", "sigmoid")
+POOLS = ("max", "avg")
+OPTIMIZERS = ("sgd", "adam")
+DEFAULT_LR = {"sgd": 0.05, "adam": 0.001}
+DEFAULT_MOMENTUM = 0.9
+
+
+@dataclasses.dataclass
+class Settings:
+    """Everything that defines a training run; the defaults are `python -m lenet train`'s.
+
+    model: "lenet5" (LeNet5(activation, pool)) or "report" (the seed report's network:
+    LeNet5("sigmoid", "avg") with every weight and bias drawn from N(0, 1), as the report did).
+    lr: None picks DEFAULT_LR[optimizer]. momentum: SGD only (None: DEFAULT_MOMENTUM; Adam
+    refuses one rather than ignore it). lr_decay: the learning
+    rate is multiplied by it after every epoch (1 = constant). n_train: train on the first
+    n_train training images only (None: all). patience: early stopping on the validation
+    accuracy (the training accuracy when there is no validation data); None trains all epochs.
+    """
+
+    model: str = "lenet5"
+    activation: str = "relu"
+    pool: str = "max"
+    optimizer: str = "sgd"
+    lr: float | None = None
+    momentum: float | None = None
+    weight_decay: float = 1e-3
+    lr_decay: float = 0.8
+    epochs: int = 10
+    batch_size: int = 64
+    n_train: int | None = None
+    patience: int | None = None
+    seed: int = 0
+
+    def __post_init__(self):
+        for name, allowed in (
+            ("model", MODELS),
+            ("activation", ACTIVATIONS),
+            ("pool", POOLS),
+            ("optimizer", OPTIMIZERS),
+        ):
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
+        if self.lr is not None:
+            positive_number("lr", self.lr)
+        if self.momentum is not None:
+            if self.optimizer != "sgd":
+                raise ValueError(f"momentum applies to sgd only, not to {self.optimizer}")
+            number_in("momentum", self.momentum, 0, 1, "in [0, 1)", high_inclusive=False)
+        number_in("weight_decay", self.weight_decay, 0, math.inf, "a finite number >= 0")
+        number_in("lr_decay", self.lr_decay, 0, 1, "a factor in (0, 1]", low_inclusive=False)
+        positive_int("epochs", self.epochs)
+        positive_int("batch_size", self.batch_size)
+        if self.n_train is not None:
+            positive_int("n_train", self.n_train)
+        if self.patience is not None:
+            positive_int("patience", self.patience)
+        non_negative_int("seed", self.seed)
+
+    @property
+    def learning_rate(self):
+        """lr, or the optimizer's default when lr is None."""
+        return self.lr if self.lr is not None else DEFAULT_LR[self.optimizer]
+
+    def describe(self):
+        """One line: the network, optimizer, learning rate and batch size."""
+        if self.model == "report":
+            net = "the report's network"
+        else:
+            net = f"LeNet-5 ({self.activation}, {self.pool} pool)"
+        return (
+            f"{net}, {self.optimizer} lr {self.learning_rate:.3g}, batch {self.batch_size}, "
+            f"up to {self.epochs} epoch{'s' if self.epochs != 1 else ''}"
+        )
+
+
+@dataclasses.dataclass
+class Result:
+    """What a run gives back.
+
+    history: the finished epochs (None if training diverged in its first epoch);
+    test_accuracy and test_predictions (N,): None when the run diverged or had no test data;
+    seconds: training time; diverged: None, or fit's message saying where and why.
+    """
+
+    settings: Settings
+    model: object
+    history: train.History | None
+    test_accuracy: float | None
+    test_predictions: np.ndarray | None
+    seconds: float
+    diverged: str | None = None
+
+    @property
+    def seconds_per_epoch(self):
+        """Mean training seconds per finished epoch (None when none finished)."""
+        return float(np.mean(self.history.seconds)) if self.history else None
+
+
+def build_model(settings):
+    """A freshly initialised model for settings (its seed gives the weights)."""
+    if settings.model == "report":
+        model = LeNet5("sigmoid", "avg")
+        rng = as_generator(settings.seed)
+        for layer in model.layers:
+            for p in layer.params.values():
+                p[...] = rng.standard_normal(p.shape)
+        return model
+    return LeNet5(settings.activation, settings.pool, rng=settings.seed)
+
+
+def build_optimizer(settings, model):
+    """SGD (with momentum and weight decay) or Adam, at settings.learning_rate."""
+    if settings.optimizer == "sgd":
+        return optim.SGD(
+            model,
+            lr=settings.learning_rate,
+            momentum=DEFAULT_MOMENTUM if settings.momentum is None else settings.momentum,
+            weight_decay=settings.weight_decay,
+        )
+    return optim.Adam(model, lr=settings.learning_rate, weight_decay=settings.weight_decay)
+
+
+def build_schedule(settings):
+    """The learning-rate schedule: x lr_decay per epoch, or None for a constant rate."""
+    return optim.ExponentialDecay(settings.lr_decay) if settings.lr_decay != 1 else None
+
+
+@functools.lru_cache(maxsize=2)
+def mnist_splits(n_val=5000, root=None):
+    """((x_train, y_train), (x_val, y_val), (x_test, y_test)) of MNIST, loaded once.
+
+    The validation images are the last n_val of the training file (0: none, an empty pair).
+    """
+    train_pair, val = train_val_split(*load_mnist("train", root=root), n_val=n_val)
+    return train_pair, val, load_mnist("test", root=root)
+
+
+def run(settings, data=None, callback=None, progress=False, model=None):
+    """Train a fresh model as settings say and test it; never raises on divergence.
+
+    data: (train, val, test) pairs of (images, labels); val may be empty (no validation) and
+    test None (no test). Default: mnist_splits(). callback(history) runs after every epoch.
+    model: the model to train, if built already by build_model(settings).
+    """
+    (x_train, y_train), val, test = data if data is not None else mnist_splits()
+    if settings.n_train is not None:
+        x_train, y_train = x_train[: settings.n_train], y_train[: settings.n_train]
+    has_val = val is not None and len(val[0]) > 0
+    model = build_model(settings) if model is None else model
+    finished = []  # the history as of the last finished epoch, kept if a later one diverges
+
+    def after_epoch(history):
+        finished[:] = [history]
+        if callback is not None:
+            callback(history)
+
+    start = time.perf_counter()
+    try:
+        history = train.fit(
+            model,
+            build_optimizer(settings, model),
+            (x_train, y_train),
+            settings.epochs,
+            batch_size=settings.batch_size,
+            val_data=val if has_val else None,
+            schedule=build_schedule(settings),
+            patience=settings.patience,
+            monitor="val_acc" if has_val else "train_acc",
+            rng=settings.seed,
+            callback=after_epoch,
+            progress=progress,
+        )
+        diverged = None
+    except train.TrainingDiverged as err:
+        history, diverged = (finished[0] if finished else None), str(err)
+    seconds = time.perf_counter() - start
+    accuracy = predictions = None
+    if diverged is None and test is not None:
+        _, accuracy, predictions = train.evaluate(model, *test)
+    return Result(settings, model, history, accuracy, predictions, seconds, diverged)
