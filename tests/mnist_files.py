@@ -1,11 +1,12 @@
 """Small MNIST-format files for tests that need no real data."""
 
 import gzip
+import hashlib
 import struct
 
 import numpy as np
 
-from lenet import data
+from lenet.data import MNIST
 
 
 def idx_bytes(array, magic=None):
@@ -20,11 +21,19 @@ def write_split(folder, split="train", n=12, gz=True, seed=0, images=None, label
     rng = np.random.default_rng(seed)
     images = rng.integers(0, 256, (n, 28, 28)) if images is None else images
     labels = rng.integers(0, 10, n) if labels is None else labels
-    image_name, label_name = data.FILES[split]
+    image_name, label_name = MNIST.files[split]
     for name, array in ((image_name, images), (label_name, labels)):
         content = idx_bytes(array)
         if gz:
-            (folder / name).write_bytes(gzip.compress(content))
+            (folder / name).write_bytes(gzip.compress(content, mtime=0))
         else:
             (folder / name.removesuffix(".gz")).write_bytes(content)
     return np.asarray(images), np.asarray(labels)
+
+
+def checksums_of(folder, split="train"):
+    """The sha256 of a split's .gz files in folder, to load them as if they were published."""
+    return {
+        name: hashlib.sha256((folder / name).read_bytes()).hexdigest()
+        for name in MNIST.files[split]
+    }
