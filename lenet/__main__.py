@@ -12,7 +12,7 @@ import sys
 
 import numpy as np
 
-from lenet import bench, checkpoint, data, experiment, files, train
+from lenet import bench, checkpoint, data, experiment, files, student, train
 from lenet.checks import (
     non_negative_int,
     non_negative_number,
@@ -157,6 +157,12 @@ def build_parser():
     p.add_argument("--repeats", type=POSITIVE_INT, default=3)
     p.add_argument("--no-torch", action="store_true", help="time lenet only")
     p.add_argument("--profile", action="store_true", help="also time each layer")
+
+    p = commands.add_parser(
+        "student", help="write the notebooks with the exercises left to the learner", **sub
+    )
+    p.add_argument("outdir", help="the folder to write them to (new, or empty)")
+    p.add_argument("--force", action="store_true", help="write into a folder that is not empty")
     return parser
 
 
@@ -316,6 +322,15 @@ def run_bench(args):
     return 0
 
 
+def run_student(args):
+    try:
+        written = student.write(args.outdir, force=args.force)
+    except student.OutdirError as err:
+        raise UsageError(f"argument outdir: {err}") from err
+    print(f"wrote the student edition of {len(written)} notebooks to {args.outdir}")
+    return 0
+
+
 def _terminate(signum, frame):
     raise Terminated
 
@@ -324,7 +339,12 @@ def main(argv=None):
     """Run a command; returns the exit code (see the module docstring)."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    command = {"train": run_train, "evaluate": run_evaluate, "bench": run_bench}[args.command]
+    command = {
+        "train": run_train,
+        "evaluate": run_evaluate,
+        "bench": run_bench,
+        "student": run_student,
+    }[args.command]
     signal.signal(signal.SIGTERM, _terminate)
     try:
         return command(args)

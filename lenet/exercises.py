@@ -1183,7 +1183,7 @@ EXERCISES = {
         Exercise(
             "6.2",
             "maxpool_backward_naive",
-            "return dx (N, C, H, W): each window's dout routed to its first maximum",
+            "return dx (N, C, H, W): each window's dy routed to its first maximum",
             _maxpool_backward,
             _POOL_BACKWARD_CASES,
             (
@@ -1221,7 +1221,7 @@ EXERCISES = {
         Exercise(
             "6.3",
             "avgpool_backward",
-            "return dx of shape x_shape: each window's dout / K^2 added to its K x K inputs",
+            "return dx of shape x_shape: each window's dy / K^2 added to its K x K inputs",
             _avgpool_backward,
             _AVGPOOL_CASES,
             (
