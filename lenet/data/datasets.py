@@ -111,7 +111,7 @@ class IDXDataset:
             if failures and name in bad:
                 fix = (
                     "Delete it to download it again when a mirror can be reached, or put the "
-                    "published file there by hand. Downloading it again just failed"
+                    "published file there by hand. Downloading it again failed:"
                 )
                 raise DataFileError(root / name, bad[name], fix, failures)
             if failures:

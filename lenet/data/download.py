@@ -25,6 +25,7 @@ from tqdm.auto import tqdm
 
 from lenet.checks import non_negative_number, number_in
 from lenet.data.errors import DataFileError, DataFolderError, DataNotFoundError
+from lenet.data.idx import looks_like_html
 from lenet.files import atomic_write, check_writable, remove_stale_temporaries
 
 __all__ = [
@@ -168,9 +169,10 @@ def download(url, target, sha256=None, timeout=TIMEOUT, deadline=DEADLINE, min_s
             total = int(resp.headers.get("Content-Length") or 0) or None
             pace = _Pace(deadline, timeout, min_speed, total)
             read = getattr(resp, "read1", resp.read)  # read1: what has arrived, without waiting
-            digest = hashlib.sha256()
+            digest, head = hashlib.sha256(), b""
             with tqdm(total=total, unit="B", unit_scale=True, desc=target.name) as bar:
                 for block in iter(lambda: read(1 << 16), b""):
+                    head += block[: 512 - len(head)]
                     out.write(block)
                     digest.update(block)
                     bar.update(len(block))
@@ -178,8 +180,9 @@ def download(url, target, sha256=None, timeout=TIMEOUT, deadline=DEADLINE, min_s
         if total is not None and pace.received != total:
             raise OSError(f"connection closed after {pace.received} of {total} bytes")
         if sha256 is not None and digest.hexdigest() != sha256:
+            page = " (an HTML page: a login or error page?)" if looks_like_html(head) else ""
             raise ChecksumMismatch(
-                f"checksum mismatch: got sha256 {digest.hexdigest()}, expected {sha256}"
+                f"checksum mismatch{page}: got sha256 {digest.hexdigest()}, expected {sha256}"
             )
 
 
@@ -266,7 +269,10 @@ def fetch_file(
     check_data_folder(target.parent, name)
     failures = download_from_mirrors(target, mirrors, sha256, timeout, deadline, min_speed)
     if failures and problem:
-        fix = "Delete it, or replace it by hand; downloading it again failed:"
+        fix = (
+            "Delete it to download it again when a mirror can be reached, or put the "
+            "published file there by hand. Downloading it again failed:"
+        )
         raise DataFileError(target, problem, fix, failures)
     if failures:
         raise DataNotFoundError(target.parent, [name], failures=failures, mirrors=mirrors)

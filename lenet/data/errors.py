@@ -71,10 +71,10 @@ class DataNotFoundError(DataError, FileNotFoundError):
     """Data files are missing and could not be downloaded.
 
     path: the folder searched; missing: the names not found there; failures: one line per
-    mirror tried ("<url>: <reason>"); downloaded: names fetched before a later one failed;
-    dataset: the dataset's name ("MNIST"); wanted: every file of the dataset, for placing them by
-    hand; mirrors: where they can be downloaded from; fallback: the folder used when neither
-    root nor $LENET_DATA_DIR is given.
+    mirror tried for missing[0] ("<url>: <what went wrong>"); downloaded: names fetched before
+    that one failed; dataset: the dataset's name ("MNIST"), None for a single file; wanted:
+    every file of the dataset, for placing them by hand; mirrors: where they can be downloaded
+    from; fallback: the folder used when neither root nor $LENET_DATA_DIR is given.
     """
 
     def __init__(
@@ -84,7 +84,7 @@ class DataNotFoundError(DataError, FileNotFoundError):
         *,
         failures=(),
         downloaded=(),
-        dataset="data",
+        dataset=None,
         wanted=None,
         mirrors=(),
         fallback=None,
@@ -96,25 +96,27 @@ class DataNotFoundError(DataError, FileNotFoundError):
         self.wanted = tuple(wanted) if wanted is not None else self.missing
         self.mirrors = tuple(mirrors)
         self.fallback = fallback
-        noun = "file" if len(self.missing) == 1 else "files"
-        super().__init__(path, f"{dataset} {noun} not found: {', '.join(self.missing)}")
+        super().__init__(path, f"{self._files} not found: {', '.join(self.missing)}")
+
+    @property
+    def _files(self):
+        return f"{self.dataset} files" if self.dataset else "Files"
 
     def explain(self, root_name=ROOT_NAME):
-        lines = [f"{self.dataset} files not found in {self.path}: {', '.join(self.missing)}"]
+        lines = [f"{self._files} not found in {self.path}: {', '.join(self.missing)}"]
         if self.downloaded:
             lines.append(f"Downloaded {', '.join(self.downloaded)} into {self.path}.")
         if self.failures:
-            lines.append(
-                "Downloading them failed:" if len(self.missing) > 1 else "Downloading failed:"
-            )
+            lines.append(f"Downloading {self.missing[0]} failed:")
             lines += [f"  {failure}" for failure in self.failures]
         env = os.environ.get("LENET_DATA_DIR")
-        where = f"lenet looks for {self.dataset} in {root_name} if given, else in $LENET_DATA_DIR "
-        where += f"({env if env else 'not set'})"
-        lines.append(where + (f", else in {self.fallback}." if self.fallback else "."))
-        source = (
-            f" from a {self.dataset} mirror (such as {self.mirrors[0]})" if self.mirrors else ""
+        what = self.dataset or "data files"
+        lines.append(
+            f"lenet looks for {what} in {root_name} if given, else in $LENET_DATA_DIR "
+            f"({env if env else 'not set'})"
+            + (f", else in {self.fallback}." if self.fallback else ".")
         )
+        source = f" from {self.mirrors[0]} (or another mirror)" if self.mirrors else ""
         lines += [
             f"To place the files by hand, download{source}:",
             *[f"  {name}" for name in self.wanted],

@@ -14,7 +14,7 @@ import numpy as np
 
 from lenet.data.errors import DataFileError, SwappedFilesError
 
-__all__ = ["IMAGES_MAGIC", "LABELS_MAGIC", "read_idx", "check_pair"]
+__all__ = ["IMAGES_MAGIC", "LABELS_MAGIC", "read_idx", "check_pair", "looks_like_html"]
 
 IMAGES_MAGIC, LABELS_MAGIC = 2051, 2049  # 0x0803: unsigned bytes, 3-D; 0x0801: unsigned bytes, 1-D
 
@@ -32,16 +32,17 @@ def read_idx(path):
         raise DataFileError(path, f"cannot read it ({err.strerror or err})") from err
     if not raw:
         raise DataFileError(path, "the file is empty (0 bytes)")
-    if _looks_like_html(raw):
+    if looks_like_html(raw):
         raise DataFileError(path, "an HTML page (a web server's answer), not data")
     if path.suffix == ".gz":
         raw = _gunzip(path, raw)
-        if _looks_like_html(raw):
+        if looks_like_html(raw):
             raise DataFileError(path, "a gzipped HTML page (a web server's answer), not IDX data")
     return _parse(path, raw)
 
 
-def _looks_like_html(raw):
+def looks_like_html(raw):
+    """Whether bytes start like a web page (what a mirror or a proxy sends instead of a file)."""
     start = raw[:512].lstrip().lower()
     return start.startswith((b"<!doctype html", b"<html", b"<?xml", b"<head", b"<body"))
 
