@@ -491,7 +491,7 @@ def _conv_cases():
         x, W, b = r.normal(size=xs), r.normal(size=ws), r.normal(size=ws[0])
         dout = r.normal(size=_conv_forward(x, W, b, s, p).shape)
         forward.append(Case(label, {"x": x, "W": W, "b": b, "stride": s, "padding": p}))
-        backward.append(Case(label, {"x": x, "W": W, "dout": dout, "stride": s, "padding": p}))
+        backward.append(Case(label, {"x": x, "W": W, "dy": dout, "stride": s, "padding": p}))
     return tuple(forward), tuple(backward)
 
 
@@ -1022,7 +1022,7 @@ EXERCISES = {
         ),
         Exercise(
             "5.2",
-            "conv_forward",
+            "conv_naive",
             "return y (N, O, H', W'): the cross-correlation of x with W plus b, stride and padding",
             _conv_forward,
             _CONV_FORWARD_CASES,
@@ -1079,8 +1079,8 @@ EXERCISES = {
         ),
         Exercise(
             "5.3",
-            "conv_backward",
-            "return (dx, dW, db) of the convolution for the upstream dout (N, O, H', W')",
+            "conv_backward_naive",
+            "return (dx, dW, db) of the convolution for the upstream gradient dy (N, O, H', W')",
             _conv_backward,
             _CONV_BACKWARD_CASES,
             (
