@@ -508,6 +508,9 @@ def test_bad_download_limits(tmp_path, limits, message):
     limits = {"mirrors": ["http://127.0.0.1:9/"], **limits}
     with pytest.raises(ValueError, match=message):
         data.fetch_file(NAME, tmp_path, **limits)
+    write_split(tmp_path, "test")  # reported at the call, even when nothing is downloaded
+    with pytest.raises(ValueError, match=message):
+        data.load_mnist("test", tmp_path, checksums=NO_CHECKSUMS, **limits)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from lenet.data.download import (
     MIN_SPEED,
     TIMEOUT,
     check_data_folder,
+    check_limits,
     default_data_dir,
     download_from_mirrors,
     fallback_data_dir,
@@ -77,12 +78,12 @@ class IDXDataset:
             fix = f"Point {where} at a folder (it is created if missing)"
             raise DataFolderError(root, "the data folder is a file", fix)
         checksums = self.sha256 if checksums is None else checksums
+        mirrors = self.mirrors if mirrors is None else mirrors
+        limits = check_limits(mirrors, timeout, deadline, min_speed)  # checked before any work
         found = _Found.search(root, self.files[split], checksums)
         if found.bad or found.missing:
             if not download:
                 raise self._unavailable(found)
-            limits = {"timeout": timeout, "deadline": deadline, "min_speed": min_speed}
-            mirrors = self.mirrors if mirrors is None else mirrors
             self._fetch(found, where, checksums, mirrors, limits)
         return self._read(*(found.paths[name] for name in self.files[split]), download)
 

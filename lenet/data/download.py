@@ -42,6 +42,7 @@ __all__ = [
     "download",
     "download_from_mirrors",
     "check_data_folder",
+    "check_limits",
     "fetch_file",
 ]
 
@@ -111,6 +112,17 @@ def remove_leftovers(target):
                 leftover.unlink()
         except OSError:
             pass  # gone already, or not ours to delete
+
+
+def check_limits(mirrors, timeout, deadline, min_speed):
+    """ValueError for a bad download argument, else the limits as keyword arguments of download."""
+    if isinstance(mirrors, (str, bytes)) or not mirrors:
+        raise ValueError(f"mirrors must be a non-empty list of URLs, got {mirrors!r}")
+    return {
+        "timeout": _seconds("timeout", timeout),
+        "deadline": _seconds("deadline", deadline),
+        "min_speed": non_negative_number("min_speed", min_speed),
+    }
 
 
 def _seconds(name, value):
@@ -204,13 +216,7 @@ def download_from_mirrors(
     Each failure is reported on stderr when another mirror follows. Returns [] on success,
     else one line per mirror: "<url>: <what went wrong>".
     """
-    if isinstance(mirrors, (str, bytes)) or not mirrors:
-        raise ValueError(f"mirrors must be a non-empty list of URLs, got {mirrors!r}")
-    limits = {
-        "timeout": _seconds("timeout", timeout),
-        "deadline": _seconds("deadline", deadline),
-        "min_speed": non_negative_number("min_speed", min_speed),
-    }
+    limits = check_limits(mirrors, timeout, deadline, min_speed)
     urls = [mirror.rstrip("/") + "/" + target.name for mirror in mirrors]
     failures = []
     for i, url in enumerate(urls):
@@ -257,6 +263,7 @@ def fetch_file(
     with a warning. Raises DataNotFoundError listing each mirror's failure when no mirror
     delivers a good file, or DataFileError when a bad file stays in the way.
     """
+    check_limits(mirrors, timeout, deadline, min_speed)
     target = Path(root) / name
     sha256 = (checksums or {}).get(name)
     remove_leftovers(target)
