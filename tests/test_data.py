@@ -671,6 +671,38 @@ def test_the_caller_words_where_files_are_looked_for(tmp_path, monkeypatch):
     assert err.value.path == tmp_path and err.value.missing == tuple(data.FILES["test"])
 
 
+def test_a_second_dataset_is_one_description(tmp_path, monkeypatch):
+    # Fashion-MNIST's files have MNIST's names: its own folder keeps the two apart.
+    fashion = data.IDXDataset(
+        name="Fashion-MNIST",
+        files=data.MNIST.files,
+        sha256={},
+        mirrors=("http://127.0.0.1:9/",),
+        classes=(
+            "T-shirt/top",
+            "Trouser",
+            "Pullover",
+            "Dress",
+            "Coat",
+            "Sandal",
+            "Shirt",
+            "Sneaker",
+            "Bag",
+            "Ankle boot",
+        ),
+        folder="fashion-mnist",
+    )
+    monkeypatch.setenv("LENET_DATA_DIR", str(tmp_path))
+    (tmp_path / "fashion-mnist").mkdir()
+    _, labels = write_split(tmp_path / "fashion-mnist", "test")
+    x, y = fashion.load("test", download=False)
+    assert x.shape == (12, 1, 28, 28) and y.tolist() == labels.tolist()
+    with pytest.raises(data.DataNotFoundError) as err:
+        fashion.load("train", download=False)
+    assert str(err.value).startswith(f"Fashion-MNIST files not found in {tmp_path}/fashion-mnist:")
+    assert f"else in $LENET_DATA_DIR/fashion-mnist (LENET_DATA_DIR {tmp_path})" in str(err.value)
+
+
 def test_a_data_folder_that_is_a_file(tmp_path, monkeypatch):
     notes = tmp_path / "notes.txt"
     notes.write_text("not a folder")

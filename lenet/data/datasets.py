@@ -39,7 +39,9 @@ class IDXDataset:
 
     name: used in messages ("MNIST"); files: split -> (image file, label file), the canonical
     gzipped names; sha256: file name -> the published sum; mirrors: base URLs, tried in turn;
-    classes: the class names, label i meaning classes[i]; image_shape: (height, width).
+    classes: the class names, label i meaning classes[i]; image_shape: (height, width);
+    folder: the subfolder of the data folder that holds the files by default ("" for MNIST, at
+    the top; another dataset needs its own, as Fashion-MNIST's files have MNIST's names).
     """
 
     name: str
@@ -48,6 +50,7 @@ class IDXDataset:
     mirrors: tuple
     classes: tuple
     image_shape: tuple = (28, 28)
+    folder: str = ""
 
     def load(
         self,
@@ -62,6 +65,7 @@ class IDXDataset:
     ):
         """Images float32 (N, 1, H, W) scaled to [0, 1] and labels int64 (N,) of a split.
 
+        root: the folder holding the files (default: default_data_dir() / self.folder).
         Each file is read as name.gz (checked against `checksums`, default self.sha256) or, if
         only that is present, as the un-gzipped file (checked by its header). Missing or corrupt
         .gz files are downloaded when `download` is true, from `mirrors` (default self.mirrors);
@@ -73,7 +77,7 @@ class IDXDataset:
             splits = " or ".join(repr(s) for s in self.files)
             raise ValueError(f"split must be {splits}, got {split!r}")
         where = "{root_name}" if root is not None else "$LENET_DATA_DIR"  # see DataError.explain
-        root = Path(root) if root is not None else default_data_dir()
+        root = Path(root) if root is not None else default_data_dir() / self.folder
         if root.exists() and not root.is_dir():
             fix = f"Point {where} at a folder (it is created if missing)"
             raise DataFolderError(root, "the data folder is a file", fix)
@@ -133,7 +137,8 @@ class IDXDataset:
             dataset=self.name,
             wanted=[name for pair in self.files.values() for name in pair],
             mirrors=self.mirrors if mirrors is None else mirrors,
-            fallback=fallback_data_dir(),
+            folder=self.folder,
+            fallback=fallback_data_dir() / self.folder,
         )
 
     def _read(self, image_path, label_path, download):

@@ -74,7 +74,8 @@ class DataNotFoundError(DataError, FileNotFoundError):
     mirror tried for missing[0] ("<url>: <what went wrong>"); downloaded: names fetched before
     that one failed; dataset: the dataset's name ("MNIST"), None for a single file; wanted:
     every file of the dataset, for placing them by hand; mirrors: where they can be downloaded
-    from; fallback: the folder used when neither root nor $LENET_DATA_DIR is given.
+    from; folder: the dataset's subfolder of $LENET_DATA_DIR; fallback: the folder used when
+    neither root nor $LENET_DATA_DIR is given.
     """
 
     def __init__(
@@ -87,6 +88,7 @@ class DataNotFoundError(DataError, FileNotFoundError):
         dataset=None,
         wanted=None,
         mirrors=(),
+        folder="",
         fallback=None,
     ):
         self.missing = tuple(missing)
@@ -95,6 +97,7 @@ class DataNotFoundError(DataError, FileNotFoundError):
         self.dataset = dataset
         self.wanted = tuple(wanted) if wanted is not None else self.missing
         self.mirrors = tuple(mirrors)
+        self.folder = folder
         self.fallback = fallback
         super().__init__(path, f"{self._files} not found: {', '.join(self.missing)}")
 
@@ -111,9 +114,10 @@ class DataNotFoundError(DataError, FileNotFoundError):
             lines += [f"  {failure}" for failure in self.failures]
         env = os.environ.get("LENET_DATA_DIR")
         what = self.dataset or "data files"
+        env_dir = "$LENET_DATA_DIR" + (f"/{self.folder}" if self.folder else "")
+        env_is = ("LENET_DATA_DIR " if self.folder else "") + (env if env else "not set")
         lines.append(
-            f"lenet looks for {what} in {root_name} if given, else in $LENET_DATA_DIR "
-            f"({env if env else 'not set'})"
+            f"lenet looks for {what} in {root_name} if given, else in {env_dir} ({env_is})"
             + (f", else in {self.fallback}." if self.fallback else ".")
         )
         source = f" from {self.mirrors[0]} (or another mirror)" if self.mirrors else ""
