@@ -412,7 +412,7 @@ def _wiggle(x):
     return float(np.sum(np.sin(3 * x)) + x.flat[0] ** 2)
 
 
-def _numgrad_reference(f, x, eps):
+def _numgrad_reference(f, x, eps=1e-6):
     return numerical_gradient(f, x.copy(), eps)
 
 
@@ -449,7 +449,7 @@ def _conv_output_size(H, K, S, P):
     return Conv2d(1, 1, K, S, P, dtype=np.float64).forward(np.zeros((1, 1, H, H))).shape[-1]
 
 
-def _conv_forward(x, W, b, stride, padding):
+def _conv_forward(x, W, b, stride=1, padding=0):
     return _conv(W, b, stride, padding).forward(x)
 
 
@@ -458,11 +458,11 @@ def _out(x, W, stride, padding, axis=2):
     return (x.shape[axis] + 2 * padding - W.shape[-1]) // stride + 1
 
 
-def _conv_backward(x, W, dout, stride, padding):
+def _conv_backward(x, W, dy, stride=1, padding=0):
     layer = _conv(W, None, stride, padding)
     layer.forward(x)
-    dx = layer.backward(dout)
-    return dx, layer.grads["W"], dout.sum(axis=(0, 2, 3))
+    dx = layer.backward(dy)
+    return dx, layer.grads["W"], dy.sum(axis=(0, 2, 3))
 
 
 def _conv_backward_assigning(x, W, dout, stride, padding):

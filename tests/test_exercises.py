@@ -1,6 +1,7 @@
 """lenet.exercises: every checker accepts lenet's answer, rejects typical mistakes with their
 hint, fails a 1% error, and reports "not attempted" and the learner's own errors in words."""
 
+import inspect
 import json
 import textwrap
 from pathlib import Path
@@ -215,6 +216,10 @@ def test_shown_in_a_kernel_without_the_checkers_traceback():
     assert "ExerciseFailed" in str(info.value)
 
 
+def _defaults(fn):
+    return [p.default for p in inspect.signature(fn).parameters.values()]
+
+
 def test_every_exercise_sits_in_its_notebook():
     found = {}
     for path in sorted(NOTEBOOKS.glob("*.ipynb")):
@@ -227,5 +232,10 @@ def test_every_exercise_sits_in_its_notebook():
     for number, (name, source, metadata) in found.items():
         assert name.startswith(f"{int(number.split('.')[0]):02d}_"), (number, name)
         assert f"def {EXERCISES[number].function}(" in source, number
+        # lenet's stand-in must accept every call the notebook makes to the learner's function
+        namespace = {}
+        exec(source.split("\n")[1] + " pass", namespace)
+        learner = namespace[EXERCISES[number].function]
+        assert _defaults(learner) == _defaults(EXERCISES[number].reference), number
         assert metadata["jupyter"]["source_hidden"] is True
         assert metadata["nbgrader"]["solution"] is True
