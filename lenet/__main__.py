@@ -82,8 +82,16 @@ def _npz_path(text):
     return text
 
 
-class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
-    """Shows each option's default, and the description and examples as written."""
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Shows each option's default (if it has one), and the description and examples as written."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        default = action.default
+        shown = default is not None and default is not False and default != argparse.SUPPRESS
+        if shown and "default" not in text:
+            text += " (default: %(default)s)"
+        return text
 
 
 def build_parser():
@@ -99,8 +107,12 @@ def build_parser():
     defaults = experiment.Settings()
 
     p = commands.add_parser("train", help="train LeNet-5 on MNIST and report test accuracy", **sub)
-    p.add_argument("--epochs", type=POSITIVE_INT, default=defaults.epochs)
-    p.add_argument("--batch-size", type=POSITIVE_INT, default=defaults.batch_size)
+    p.add_argument(
+        "--epochs", type=POSITIVE_INT, default=defaults.epochs, help="passes over the data"
+    )
+    p.add_argument(
+        "--batch-size", type=POSITIVE_INT, default=defaults.batch_size, help="images per step"
+    )
     p.add_argument(
         "--lr",
         type=POSITIVE_NUMBER,
@@ -120,9 +132,13 @@ def build_parser():
         default=defaults.lr_decay,
         help="multiply the learning rate by this after every epoch (1 = constant)",
     )
-    p.add_argument("--optimizer", choices=experiment.OPTIMIZERS, default=defaults.optimizer)
-    p.add_argument("--activation", choices=experiment.ACTIVATIONS, default=defaults.activation)
-    p.add_argument("--pool", choices=experiment.POOLS, default=defaults.pool)
+    p.add_argument(
+        "--optimizer", choices=experiment.OPTIMIZERS, default=defaults.optimizer, help="method"
+    )
+    p.add_argument(
+        "--activation", choices=experiment.ACTIVATIONS, default=defaults.activation, help="units"
+    )
+    p.add_argument("--pool", choices=experiment.POOLS, default=defaults.pool, help="pooling")
     p.add_argument(
         "--seed", type=NON_NEGATIVE_INT, default=defaults.seed, help="weights, shuffling"
     )
@@ -152,9 +168,9 @@ def build_parser():
     p.add_argument("--data-dir", help=DATA_DIR_HELP)
 
     p = commands.add_parser("bench", help="time a training epoch: lenet vs PyTorch", **sub)
-    p.add_argument("--batch-size", type=POSITIVE_INT, default=64)
-    p.add_argument("--images", type=POSITIVE_INT, default=60_000)
-    p.add_argument("--repeats", type=POSITIVE_INT, default=3)
+    p.add_argument("--batch-size", type=POSITIVE_INT, default=64, help="images per step")
+    p.add_argument("--images", type=POSITIVE_INT, default=60_000, help="images per epoch")
+    p.add_argument("--repeats", type=POSITIVE_INT, default=3, help="epochs timed per library")
     p.add_argument("--no-torch", action="store_true", help="time lenet only")
     p.add_argument("--profile", action="store_true", help="also time each layer")
 
