@@ -367,6 +367,9 @@ def main(argv=None):
     except UsageError as err:
         print(f"{parser.prog} {args.command}: error: {err}", file=sys.stderr)
         return 2
+    except data.DataError as err:  # worded for the command line: --data-dir, not `root`
+        print(f"error: {err.explain(root_name='--data-dir')}", file=sys.stderr)
+        return 1
     except (OSError, ValueError, train.TrainingDiverged) as err:
         # Missing or corrupt data, a bad checkpoint, a failed save, a diverged run:
         # the message says it all.

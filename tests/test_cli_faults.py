@@ -185,3 +185,32 @@ def test_help_shows_the_defaults_and_no_raw_docstring():
     for default in ("(default: 10)", "(default: 64)", "(default: 0.001)", "(default: 5000)"):
         assert default in train_help
     assert "$LENET_DATA_DIR if set, else data/" in train_help
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (lambda folder: (folder / "train-images-idx3-ubyte").write_bytes(b""), "the file is empty"),
+        (
+            lambda folder: (folder / "train-images-idx3-ubyte").write_bytes(b"<html>Not found"),
+            "an HTML page",
+        ),
+    ],
+    ids=["empty", "html"],
+)
+def test_data_errors_speak_of_the_command_line_options(tiny_mnist, tmp_path, damage, message):
+    damage(tiny_mnist)
+    result = run_cli(*train_args(tiny_mnist, tmp_path / "m.npz"))
+    assert result.returncode == 1
+    first = result.stderr.splitlines()[0]
+    assert "train-images-idx3-ubyte" in first and message in first
+    assert "`root`" not in result.stderr and "Traceback" not in result.stderr
+
+
+def test_data_dir_that_is_a_file(tmp_path):
+    a_file = tmp_path / "mnist.txt"
+    a_file.write_text("")
+    result = run_cli(*train_args(a_file, tmp_path / "m.npz"))
+    assert result.returncode == 1
+    assert "the data folder is a file" in result.stderr and "--data-dir" in result.stderr
+    assert "Errno" not in result.stderr and "Traceback" not in result.stderr
