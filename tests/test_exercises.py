@@ -239,3 +239,24 @@ def test_every_exercise_sits_in_its_notebook():
         assert _defaults(learner) == _defaults(EXERCISES[number].reference), number
         assert metadata["jupyter"]["source_hidden"] is True
         assert metadata["nbgrader"]["solution"] is True
+
+
+def test_an_honest_loop_attempt_with_padding_off_by_one():
+    def conv_naive(x, W, b, stride=1, padding=0):
+        n_images, _, H, Wd = x.shape
+        n_out, _, K, _ = W.shape
+        p = padding + 1  # the slip
+        xp = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)))
+        Ho, Wo = (H + 2 * p - K) // stride + 1, (Wd + 2 * p - K) // stride + 1
+        y = np.zeros((n_images, n_out, Ho, Wo))
+        for n in range(n_images):
+            for o in range(n_out):
+                for i in range(Ho):
+                    for j in range(Wo):
+                        rows = slice(i * stride, i * stride + K)
+                        cols = slice(j * stride, j * stride + K)
+                        y[n, o, i, j] = np.sum(xp[n, :, rows, cols] * W[o]) + b[o]
+        return y
+
+    result = run("5.2", conv_naive)
+    assert result.status == "failed" and result.hint.startswith("padding off by one")
