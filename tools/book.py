@@ -53,8 +53,11 @@ def series_notebooks():
 # ---------------------------------------------------------------------------- execution
 
 
-def cache_key(path, quick):
-    digest = hashlib.sha256(path.read_bytes())
+def cache_key(nb, quick):
+    """What the pages depend on: the cells' code and text (not metadata), lenet, the mode."""
+    digest = hashlib.sha256()
+    for cell in nb.cells:
+        digest.update(cell.cell_type.encode() + b"\0" + cell.source.encode() + b"\0")
     for source in sorted((ROOT / "lenet").rglob("*.py")):
         digest.update(str(source.relative_to(ROOT)).encode() + b"\0" + source.read_bytes())
     digest.update(b"quick" if quick else b"full")
@@ -62,28 +65,41 @@ def cache_key(path, quick):
 
 
 def executed(path, quick, cache=CACHE):
-    """The notebook at `path` with its outputs, executed once per (notebook, lenet, mode)."""
+    """The notebook at `path` with its outputs, executed once per (notebook, lenet, mode).
+
+    Only the cells' sources count: a change of slide types renders again without running.
+    """
     import nbformat
     from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
 
-    key = cache_key(path, quick)
+    nb = nbformat.read(path, as_version=4)
+    key = cache_key(nb, quick)
     cached = cache / f"{path.stem}.{'quick' if quick else 'full'}.{key}.ipynb"
     if cached.exists():
         print(f"{path.name}: unchanged since its last run ({cached.relative_to(ROOT)})")
-        return nbformat.read(cached, as_version=4)
-    nb = nbformat.read(path, as_version=4)
+        done = nbformat.read(cached, as_version=4)
+        for cell, source in zip(done.cells, nb.cells, strict=True):
+            cell.metadata = source.metadata  # slide types may have changed since
+        return done
     # The kernel inherits this environment: quick mode as asked, and inline pictures even
     # where MPLBACKEND=Agg is set for the tests (Agg would leave every plt.show() empty).
     os.environ["LENET_QUICK"] = "1" if quick else "0"
     os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
+    # Models the notebooks save go to build/, never over the ones in checkpoints/.
+    os.environ.setdefault("LENET_CHECKPOINT_DIR", str(ROOT / "build" / "checkpoints"))
     start = time.perf_counter()
     print(f"{path.name}: running ({'quick' if quick else 'full'} mode) ...", flush=True)
-    NotebookClient(
+    client = NotebookClient(
         nb,
         timeout=KERNEL_TIMEOUT,
         kernel_name="python3",
         resources={"metadata": {"path": str(path.parent)}},
-    ).execute()
+    )
+    try:
+        client.execute()
+    except CellExecutionError as error:
+        sys.exit(f"{error}\n{path.name}: a cell failed (above); nothing was written for it")
     print(f"{path.name}: ran in {time.perf_counter() - start:.0f} s", flush=True)
     cache.mkdir(parents=True, exist_ok=True)
     for old in cache.glob(f"{path.stem}.*.ipynb"):
