@@ -204,66 +204,79 @@ def _changed_input(case, args):
     return None
 
 
+def _recognised(ex, case, actual):
+    """The hint of the first typical mistake whose answer equals actual on this case, or ""."""
+    for mistake in ex.mistakes:
+        try:
+            with np.errstate(all="ignore"):
+                wrong = _as_outputs(mistake.wrong(*_fresh_args(case)), len(ex.outputs))
+        except Exception:  # a mistake that cannot happen in this case
+            continue
+        if not isinstance(wrong, str) and _same(actual, wrong):
+            return mistake.hint
+    return ""
+
+
+def _run_case(ex, fn, name, where, case):
+    """None when fn agrees with lenet on this case, else the failed Result (or not attempted)."""
+    args = _fresh_args(case)
+    try:
+        with np.errstate(all="ignore"):
+            value = fn(*args)
+    except NotImplementedError:
+        return Result(
+            ex.number,
+            "not attempted",
+            f"Exercise {ex.number} not attempted yet: write {name} above "
+            "(replace the `raise NotImplementedError`), then run this cell again.",
+        )
+    except Exception as error:  # the learner's bug, reported with the learner's frames
+        message = (
+            f"{where}\n  your {name} raised {type(error).__name__}: {error}\n"
+            f"{_learner_traceback(error)}"
+        )
+        return Result(ex.number, "failed", message.rstrip())
+    changed = _changed_input(case, args)
+    if changed is not None:
+        hint = (
+            f"your function changed its input `{changed}` in place (for example "
+            f"`{changed}[...] = ...` or `{changed} *= ...`): work on a copy "
+            f"(`{changed}.copy()`) or build a new array; the caller still needs `{changed}`"
+        )
+        return Result(ex.number, "failed", where + _hint_lines(hint), hint)
+    actual = _as_outputs(value, len(ex.outputs))
+    if isinstance(actual, str):
+        return Result(ex.number, "failed", f"{where}\n  your {name} {actual}")
+    expected = _as_outputs(ex.reference(*_fresh_args(case)), len(ex.outputs))
+    if _same(actual, expected):
+        return None
+    i = next(
+        i for i, (a, e) in enumerate(zip(actual, expected, strict=True)) if not _same((a,), (e,))
+    )
+    hint = _recognised(ex, case, actual) or _generic_hint(actual[i], expected[i])
+    message = f"{where}\n  {_difference(ex.outputs[i], actual[i], expected[i])}"
+    return Result(ex.number, "failed", message + _hint_lines(hint), hint)
+
+
 def run(exercise, fn):
     """Check fn for an exercise ("5.2"); returns a Result, prints nothing, never raises for fn."""
     ex = _exercise(exercise)
-    name = getattr(fn, "__name__", ex.function)
-    cases = ex.cases
-    for k, case in enumerate(cases, 1):
-        where = f"✗ Exercise {ex.number} ({name}), case {k} of {len(cases)}: {_describe(case)}"
-        args = _fresh_args(case)
-        try:
-            with np.errstate(all="ignore"):
-                value = fn(*args)
-        except NotImplementedError:
-            return Result(
-                ex.number,
-                "not attempted",
-                f"Exercise {ex.number} not attempted yet: write {name} above "
-                "(replace the `raise NotImplementedError`), then run this cell again.",
-            )
-        except Exception as error:  # the learner's bug, reported with the learner's frames
-            message = (
-                f"{where}\n  your {name} raised {type(error).__name__}: {error}\n"
-                f"{_learner_traceback(error)}"
-            )
-            return Result(ex.number, "failed", message.rstrip())
-        changed = _changed_input(case, args)
-        if changed is not None:
-            hint = (
-                f"your function changed its input `{changed}` in place (for example "
-                f"`{changed}[...] = ...` or `{changed} *= ...`): work on a copy "
-                f"(`{changed}.copy()`) or build a new array; the caller still needs `{changed}`"
-            )
-            return Result(ex.number, "failed", where + _hint_lines(hint), hint)
-        expected = _as_outputs(ex.reference(*_fresh_args(case)), len(ex.outputs))
-        actual = _as_outputs(value, len(ex.outputs))
-        if isinstance(actual, str):
-            return Result(ex.number, "failed", f"{where}\n  your {name} {actual}")
-        if _same(actual, expected):
-            continue
-        hint = ""
-        for mistake in ex.mistakes:
-            try:
-                with np.errstate(all="ignore"):
-                    wrong = _as_outputs(mistake.wrong(*_fresh_args(case)), len(ex.outputs))
-            except Exception:  # a mistake that cannot happen in this case
-                continue
-            if not isinstance(wrong, str) and _same(actual, wrong):
-                hint = mistake.hint
-                break
-        i = next(
-            i
-            for i, (a, e) in enumerate(zip(actual, expected, strict=True))
-            if not _same((a,), (e,))
+    if not callable(fn):
+        message = (
+            f"✗ Exercise {ex.number}: pass the function itself, check({ex.number!r}, "
+            f"{ex.function}), without calling it; got {type(fn).__name__} {fn!r:.60}"
         )
-        hint = hint or _generic_hint(actual[i], expected[i])
-        message = f"{where}\n  {_difference(ex.outputs[i], actual[i], expected[i])}"
-        return Result(ex.number, "failed", message + _hint_lines(hint), hint)
+        return Result(ex.number, "failed", message)
+    name = getattr(fn, "__name__", ex.function)
+    for k, case in enumerate(ex.cases, 1):
+        where = f"✗ Exercise {ex.number} ({name}), case {k} of {len(ex.cases)}: {_describe(case)}"
+        result = _run_case(ex, fn, name, where, case)
+        if result is not None:
+            return result
     return Result(
         ex.number,
         "passed",
-        f"✓ Exercise {ex.number} ({name}): all {len(cases)} cases agree with lenet.",
+        f"✓ Exercise {ex.number} ({name}): all {len(ex.cases)} cases agree with lenet.",
     )
 
 
@@ -500,10 +513,6 @@ _CONV_FORWARD_CASES, _CONV_BACKWARD_CASES = _conv_cases()
 # 6 · Pooling -----------------------------------------------------------------------------------
 
 
-def _maxpool_forward(x, kernel_size, stride):
-    return MaxPool2d(kernel_size, stride).forward(x)
-
-
 def _pool(x, K, S, P=0, kind="max"):
     pool = MaxPool2d(K, S, P) if kind == "max" else AvgPool2d(K, S, P)
     return pool.forward(x)
@@ -580,7 +589,7 @@ def _pool_cases():
     ]  # fmt: skip
     backward, avg = [], []
     for label, x, k, s in inputs:
-        dout = r.normal(size=_maxpool_forward(x, k, s).shape)
+        dout = r.normal(size=_pool(x, k, s).shape)
         backward.append(Case(label, {"x": x, "dy": dout, "K": k, "S": s}))
         avg.append(Case(label, {"dy": dout, "x_shape": x.shape, "K": k, "S": s}))
     return tuple(backward), tuple(avg[2:])

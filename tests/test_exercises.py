@@ -187,6 +187,10 @@ def test_tied_maxima_duplicated_or_split():
     assert "case 1 of 5: ties" in result.message and "duplicated" in result.hint
 
 
+def test_passing_a_result_instead_of_the_function():
+    assert "pass the function itself" in run("5.1", 28).message
+
+
 def test_unknown_exercise():
     with pytest.raises(ValueError, match="no exercise '9.9'; there are: 1.1, 1.2"):
         run("9.9", print)
