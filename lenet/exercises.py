@@ -227,8 +227,8 @@ def _run_case(ex, fn, name, where, case):
         return Result(
             ex.number,
             "not attempted",
-            f"Exercise {ex.number} not attempted yet: write {name} above "
-            "(replace the `raise NotImplementedError`), then run this cell again.",
+            f"Exercise {ex.number} not attempted yet: write {name} in the cell above (replace "
+            "the `raise NotImplementedError`), run that cell, then this check again.",
         )
     except Exception as error:  # the learner's bug, reported with the learner's frames
         message = (
