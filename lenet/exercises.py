@@ -478,15 +478,16 @@ def _conv_backward(x, W, dy, stride=1, padding=0):
     return dx, layer.grads["W"], dy.sum(axis=(0, 2, 3))
 
 
-def _conv_backward_assigning(x, W, dout, stride, padding):
-    """dx with `=` instead of `+=` where windows overlap."""
-    k = W.shape[-1]
-    xp = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+def _conv_backward_assigning(x, W, dy, stride, padding):
+    """The notebook's loops (n, o, then windows) with dx[window] = ... instead of +=."""
+    xp = np.pad(x, _pad_width(padding))
     dxp = np.zeros_like(xp)
-    for i, j, win in _windows(xp.shape, k, stride):
-        dxp[win] = np.einsum("no,ocab->ncab", dout[:, :, i, j], W)
+    for n in range(dy.shape[0]):
+        for o in range(dy.shape[1]):
+            for i, j, win in _windows(xp.shape, W.shape[-1], stride):
+                dxp[n][win[1:]] = dy[n, o, i, j] * W[o]
     h, w = x.shape[2:]
-    _, dW, db = _conv_backward(x, W, dout, stride, padding)
+    _, dW, db = _conv_backward(x, W, dy, stride, padding)
     return dxp[:, :, padding : padding + h, padding : padding + w], dW, db
 
 
@@ -534,17 +535,17 @@ def _maxpool_backward(x, dout, kernel_size, stride):
     return _layer_backward(MaxPool2d(kernel_size, stride), x, dout)
 
 
-def _maxpool_backward_loop(x, dout, k, s, route, accumulate=True):
-    """Max-pool backward written with loops; route(window) -> weights of its K x K inputs."""
+def _maxpool_backward_loop(x, dy, k, s, route, accumulate=True):
+    """Max-pool backward as loops; route(window) -> the weight of each of its K x K inputs."""
     dx = np.zeros_like(x)
     for i, j, win in _windows(x.shape, k, s):
         for n in range(x.shape[0]):
             for c in range(x.shape[1]):
-                share = route(x[win][n, c]) * dout[n, c, i, j]
+                weights = route(x[win][n, c])
                 if accumulate:
-                    dx[win][n, c] += share
-                else:
-                    dx[win][n, c] = share
+                    dx[win][n, c] += weights * dy[n, c, i, j]
+                else:  # `=` where the gradient goes: a later window overwrites an earlier one
+                    dx[win][n, c][weights != 0] = dy[n, c, i, j]
     return dx
 
 
