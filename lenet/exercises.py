@@ -217,6 +217,18 @@ def _recognised(ex, case, actual):
     return ""
 
 
+def _recognised_error(ex, case, error):
+    """The hint of the first typical mistake that raises the same error on this case, or ""."""
+    for mistake in ex.mistakes:
+        try:
+            with np.errstate(all="ignore"):
+                mistake.wrong(*_fresh_args(case))
+        except Exception as other:
+            if type(other) is type(error) and str(other) == str(error):
+                return mistake.hint
+    return ""
+
+
 def _run_case(ex, fn, name, where, case):
     """None when fn agrees with lenet on this case, else the failed Result (or not attempted)."""
     args = _fresh_args(case)
@@ -231,11 +243,12 @@ def _run_case(ex, fn, name, where, case):
             "the `raise NotImplementedError`), run that cell, then this check again.",
         )
     except Exception as error:  # the learner's bug, reported with the learner's frames
+        hint = _recognised_error(ex, case, error)
         message = (
             f"{where}\n  your {name} raised {type(error).__name__}: {error}\n"
             f"{_learner_traceback(error)}"
         )
-        return Result(ex.number, "failed", message.rstrip())
+        return Result(ex.number, "failed", message.rstrip() + _hint_lines(hint), hint)
     changed = _changed_input(case, args)
     if changed is not None:
         hint = (

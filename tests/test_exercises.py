@@ -138,6 +138,18 @@ def test_learner_exception_reported_with_learner_frames_only():
     assert "case 1 of 2" in result.message
 
 
+def test_a_mistake_that_crashes_is_recognised_by_its_error():
+    def stable_softmax(z):
+        if z.shape[0] == z.shape[1]:  # right on the square first case: case 2 must crash
+            return EXERCISES["7.1"].reference(z)
+        e = np.exp(z - z.max(axis=1))  # keepdims forgotten: (4, 10) - (4,) cannot broadcast
+        return e / e.sum(axis=1)
+
+    result = run("7.1", stable_softmax)
+    assert "case 2 of 4" in result.message and "raised ValueError" in result.message
+    assert "keepdims=True is missing" in result.hint
+
+
 def test_input_changed_in_place_is_named():
     def relu_backward(x, dout):
         dout[x <= 0] = 0
