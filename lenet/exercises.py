@@ -1063,6 +1063,13 @@ EXERCISES = {
                     "padding off by one: P - 1 zeros per side instead of P",
                 ),
                 Mistake(
+                    lambda x, W, b, s, p: _conv_forward(x, W, b, s, p + 1)[
+                        :, :, : _out(x, W, s, p), : _out(x, W, s, p, 3)
+                    ],
+                    "padding off by one: H' and W' are right, but the image got P + 1 zeros per "
+                    "side (or P twice), so every window is shifted by a row and a column",
+                ),
+                Mistake(
                     lambda x, W, b, s, p: _conv_forward(
                         np.pad(x, ((0, 0), (0, 0), (0, p), (0, p))), W, b, s, 0
                     ),
