@@ -11,7 +11,9 @@ import sys
 import time
 
 import numpy as np
+from IPython.display import display
 from tqdm.auto import tqdm
+from tqdm.notebook import tqdm as notebook_tqdm
 
 from lenet.checks import image_label_pair, positive_int
 from lenet.data import iterate_minibatches
@@ -22,6 +24,7 @@ __all__ = [
     "History",
     "TrainingDiverged",
     "fit",
+    "stop_requested",
     "epoch_summary",
     "evaluate",
     "confusion_matrix",
@@ -115,12 +118,12 @@ def _diverged(model, last_finite, what, epoch, step, lr):
     )
 
 
-def _train_epoch(model, optimizer, loss_fn, batches, last_finite, bar, epoch):
+def _train_epoch(model, optimizer, loss_fn, batches, last_finite, bar, epoch, on_step=None):
     """One step per (x, y) batch of the epoch -> (mean loss, accuracy) over the epoch.
 
     Before each step the weights are copied into last_finite (a small fraction of a step's
     time); a non-finite loss, or non-finite weights at the end, restores that copy and raises
-    TrainingDiverged.
+    TrainingDiverged. on_step(epoch, step, steps, loss, accuracy) runs after every step.
     """
     total_loss, correct, seen, step = 0.0, 0, 0, 0
     for step, (xb, yb) in enumerate(batches, start=1):
@@ -133,10 +136,13 @@ def _train_epoch(model, optimizer, loss_fn, batches, last_finite, bar, epoch):
         _snapshot(model, into=last_finite)
         model.backward(loss_fn.backward())
         optimizer.step()
+        batch_correct = _correct(logits, yb)
         total_loss += loss * len(yb)
-        correct += _correct(logits, yb)
+        correct += batch_correct
         seen += len(yb)
         bar.update()
+        if on_step is not None:
+            on_step(epoch, step, bar.total, loss, batch_correct / len(yb))
         if step % 20 == 0 or step == bar.total:
             bar.set_postfix(loss=f"{total_loss / seen:.4f}", acc=f"{correct / seen:.4f}")
     if not _all_finite(model):
@@ -144,6 +150,54 @@ def _train_epoch(model, optimizer, loss_fn, batches, last_finite, bar, epoch):
             model, last_finite, "the weights became non-finite", epoch, step, optimizer.lr
         )
     return total_loss / seen, correct / seen
+
+
+def stop_requested(stop):
+    """True when stop (None, a threading.Event or a callable) asks training to end."""
+    if stop is None:
+        return False
+    return stop.is_set() if hasattr(stop, "is_set") else bool(stop())
+
+
+class _Stoppable:
+    """The batches of an epoch, ending early (cut=True) once a stop is requested.
+
+    The first batch always comes, so an epoch that starts trains at least one step.
+    """
+
+    def __init__(self, batches, stop):
+        self.batches, self.stop, self.cut = batches, stop, False
+
+    def __iter__(self):
+        for i, batch in enumerate(self.batches):
+            if i and stop_requested(self.stop):
+                self.cut = True
+                return
+            yield batch
+
+
+class _NotebookBar(tqdm):
+    """tqdm's notebook bar, shown with a display id. When it closes, its output becomes text:
+    nothing once the epoch is complete (the epoch's summary line follows), else its last line.
+    A saved or exported notebook then holds no stale "0%" bar and no widget that is gone.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, display=False, **kwargs)
+        self._handle = display(self.container, display_id=True)
+
+    def close(self):
+        handle, self._handle = getattr(self, "_handle", None), None
+        super().close()
+        if handle is not None:
+            text = "" if self.total and self.n >= self.total else str(self)
+            handle.update({"text/plain": text}, raw=True)
+
+
+def _progress_bar(total, desc, progress):
+    if progress and issubclass(tqdm, notebook_tqdm):
+        return _NotebookBar(total=total, desc=desc, leave=False)
+    return tqdm(total=total, desc=desc, disable=not progress, leave=False)
 
 
 class _EarlyStopping:
@@ -186,6 +240,9 @@ def fit(
     callback=None,
     progress=True,
     loss=None,
+    stop=None,
+    on_step=None,
+    transform=None,
 ):
     """Train model on train_data = (images (N, ...), labels (N,)) for up to `epochs` epochs.
 
@@ -199,6 +256,12 @@ def fit(
     callback(history) runs after every epoch. A non-finite loss raises TrainingDiverged (its
     .history holds the finished epochs) and leaves the model with the weights of its last
     finite step. The optimizer's lr is its base lr again when fit returns or raises.
+    stop: a threading.Event (or a callable returning True) checked between steps; once set,
+    fit returns before the next step with the finished epochs in its History and the model as
+    it is. on_step(epoch, step, steps, loss, accuracy) runs after every step with the batch's
+    loss and accuracy (throttle any drawing in it: it runs hundreds of times per epoch).
+    transform(images, rng) -> images, if given, makes each epoch's training images from the
+    originals (e.g. lenet.distortions.Distorter: freshly distorted digits every epoch).
     """
     positive_int("epochs", epochs)
     positive_int("batch_size", batch_size)
@@ -222,17 +285,22 @@ def fit(
     n_batches = math.ceil(len(x_train) / batch_size)
     try:
         for epoch in range(1, epochs + 1):
+            if stop_requested(stop):
+                break
             optimizer.lr = base_lr * (schedule(epoch - 1) if schedule is not None else 1.0)
             start = time.perf_counter()
-            bar = tqdm(
-                total=n_batches, desc=f"epoch {epoch}/{epochs}", disable=not progress, leave=False
-            )
+            bar = _progress_bar(n_batches, f"epoch {epoch}/{epochs}", progress)
             # Overflow warnings would only repeat what the divergence guard reports.
             with bar, np.errstate(over="ignore", invalid="ignore"):
-                batches = iterate_minibatches(x_train, y_train, batch_size, rng=rng)
-                train_loss, train_acc = _train_epoch(
-                    model, optimizer, loss_fn, batches, last_finite, bar, epoch
+                x_epoch = x_train if transform is None else transform(x_train, rng)
+                batches = _Stoppable(
+                    iterate_minibatches(x_epoch, y_train, batch_size, rng=rng), stop
                 )
+                train_loss, train_acc = _train_epoch(
+                    model, optimizer, loss_fn, batches, last_finite, bar, epoch, on_step
+                )
+            if batches.cut:
+                break
             if val_data is not None:
                 val_loss, val_acc = evaluate(model, *val_data, loss=loss_fn)[:2]
             else:

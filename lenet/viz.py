@@ -1,11 +1,14 @@
 """Pictures of data, training and models (matplotlib). Every function returns its Figure."""
 
+import math
+
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import MaxNLocator, PercentFormatter
 
 __all__ = [
     "plot_history",
+    "plot_runs",
     "show_digits",
     "plot_confusion_matrix",
     "show_filters",
@@ -40,6 +43,61 @@ def plot_history(history, axes=None):
         ax.legend()
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     fig.tight_layout()
+    return fig
+
+
+def plot_runs(runs, epochs=1, fig=None):
+    """Loss and accuracy of a few training runs on one picture, measured during the epochs.
+
+    runs: oldest first, each a dict with "label" (e.g. "lr 0.05, batch 64"), "steps" — rows
+    (epochs done, loss, accuracy) measured while training, where epochs done is fractional
+    (1.5: half-way through the second epoch) and loss and accuracy are means over the steps
+    since the previous row — and "history" (a lenet.train.History of the finished epochs, or
+    None) for the validation points at whole epochs. The last run is drawn strongest.
+    epochs: the x-axis shows at least 0 to this many epochs, with whole-number ticks.
+    Accuracy is on a fixed 0-100% axis. fig: a matplotlib Figure to draw into (cleared), e.g.
+    matplotlib.figure.Figure() when drawing off the main thread; default a new pyplot figure.
+    """
+    if fig is None:
+        fig = plt.figure(figsize=(10, 3.6))
+    else:
+        fig.clear()
+    loss_ax, acc_ax = fig.subplots(1, 2)
+    top_loss, right = 2.5, max(1, epochs)
+    for i, run in enumerate(runs):
+        latest = i == len(runs) - 1
+        style = {"color": f"C{i % 10}", "alpha": 1.0 if latest else 0.45}
+        width = 2.2 if latest else 1.3
+        steps = np.asarray(run.get("steps") or np.empty((0, 3)), dtype=float).reshape(-1, 3)
+        label = run["label"]
+        if len(steps):
+            loss_ax.plot(steps[:, 0], steps[:, 1], lw=width, label=label, **style)
+            acc_ax.plot(steps[:, 0], steps[:, 2] * 100, lw=width, label=label, **style)
+            finite = steps[np.isfinite(steps[:, 1]), 1]
+            if finite.size:
+                top_loss = max(top_loss, min(float(finite.max()) * 1.05, 10.0))
+            right = max(right, math.ceil(steps[-1, 0] - 1e-9))
+        history = run.get("history")
+        if history is not None and len(history) and not np.isnan(history.val_acc).all():
+            loss_ax.plot(history.epoch, history.val_loss, "s--", ms=6, lw=1, **style)
+            acc_ax.plot(history.epoch, np.array(history.val_acc) * 100, "s--", ms=6, lw=1, **style)
+            right = max(right, history.epoch[-1])
+    loss_ax.set(ylim=(0, top_loss), ylabel="cross-entropy loss", title="Loss")
+    acc_ax.set(ylim=(0, 100), ylabel="accuracy", title="Accuracy")
+    acc_ax.yaxis.set_major_formatter(PercentFormatter(100, decimals=0))
+    acc_ax.axhline(10, color="0.6", lw=0.8, ls=":")
+    acc_ax.text(0.02 * right, 11.5, "chance (10%)", color="0.45", fontsize=8)
+    for ax in (loss_ax, acc_ax):
+        ax.set(xlim=(0, right), xlabel="epochs trained")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.grid(alpha=0.3)
+    if runs:
+        handles, labels = acc_ax.get_legend_handles_labels()
+        note = "lines: training, while it runs; squares: validation after each epoch"
+        if handles:
+            acc_ax.legend(handles, labels, loc="lower right", fontsize=8)
+        fig.text(0.5, 0.01, note, ha="center", fontsize=8, color="0.35")
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
     return fig
 
 
@@ -148,17 +206,25 @@ def show_feature_maps(model, image, layer_index, title=None):
     return fig
 
 
-def plot_probabilities(probs, digit=None, title="What the network sees"):
-    """Bar chart of class probabilities (10,), with the 28 x 28 input beside it if given."""
+def plot_probabilities(probs, digit=None, title="Probabilities", fig=None):
+    """Bar chart of class probabilities (10,), with the 28 x 28 input beside it if given.
+
+    The chart is titled "{title}: most likely {digit} ({p}%)"; the input "what the network
+    reads". fig: a matplotlib Figure to draw into (cleared); default a new pyplot figure.
+    """
     panels = 2 if digit is not None else 1
-    fig, axes = plt.subplots(1, panels, figsize=(3.2 * panels + 1, 2.8), squeeze=False)
+    if fig is None:
+        fig = plt.figure(figsize=(3.2 * panels + 1, 2.8))
+    else:
+        fig.clear()
+    axes = fig.subplots(1, panels, squeeze=False)
     if digit is not None:
         axes[0, 0].imshow(digit.reshape(28, 28), cmap="gray_r", vmin=0, vmax=1)
-        axes[0, 0].set(title="28×28 input", xticks=[], yticks=[])
+        axes[0, 0].set(title="what the network reads\n(28×28)", xticks=[], yticks=[])
     ax = axes[0, -1]
     best = int(np.argmax(probs))
     ax.bar(range(len(probs)), probs, color=["C3" if k == best else "C0" for k in range(len(probs))])
     ax.set(xticks=range(len(probs)), ylim=(0, 1), xlabel="digit", ylabel="probability")
-    ax.set_title(f"{title}: {best}")
+    ax.set_title(f"{title}: most likely {best} ({probs[best]:.0%})")
     fig.tight_layout()
     return fig
