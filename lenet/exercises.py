@@ -763,7 +763,7 @@ EXERCISES = {
         Exercise(
             "1.2",
             "mse_gradient",
-            "return dJ/dpred = 2 (pred - target) / pred.size",
+            "return dJ/dpred, the gradient of the mean squared error (shaped like pred)",
             _mse_gradient,
             _MSE_CASES,
             (
@@ -949,7 +949,7 @@ EXERCISES = {
         Exercise(
             "4.1",
             "relu_backward",
-            "return dL/dx = dout where x > 0, else 0",
+            "return dL/dx of the ReLU for the upstream gradient dout (shaped like x)",
             lambda x, dout: _layer_backward(ReLU(), x, dout),
             (
                 Case(
@@ -987,7 +987,7 @@ EXERCISES = {
         Exercise(
             "4.2",
             "sigmoid_backward",
-            "return dL/dx = dout * s * (1 - s) with s = sigmoid(x)",
+            "return dL/dx of the sigmoid for the upstream gradient dout (shaped like x)",
             lambda x, dout: _layer_backward(Sigmoid(), x, dout),
             (
                 Case("a 2 x 5 batch", {"x": _ACT_X, "dout": _rng(44).normal(size=(2, 5))}),
@@ -1016,7 +1016,7 @@ EXERCISES = {
         Exercise(
             "5.1",
             "out_size",
-            "return the number of window positions (H + 2P - K) // S + 1",
+            "return H', the number of positions of the window along one axis (an int)",
             _conv_output_size,
             tuple(
                 Case(label, dict(zip("HKSP", v, strict=True)))
@@ -1337,7 +1337,7 @@ EXERCISES = {
         Exercise(
             "7.3",
             "cross_entropy_gradient",
-            "return dL/dlogits = (softmax(logits) - onehot(labels)) / N",
+            "return dL/dlogits (N, K) of the mean cross-entropy",
             _ce_gradient,
             _ce_cases(),
             (

@@ -47,7 +47,7 @@ def test_placeholder_keeps_indentation_and_names_the_exercise():
         "def out_size(H, K, S, P):\n"
         '    """The output size."""\n'
         "    # YOUR CODE HERE\n"
-        f"    raise NotImplementedError('Exercise 5.1: {task}')"
+        f"    raise NotImplementedError({'Exercise 5.1: ' + task!r})"
     )
 
 
