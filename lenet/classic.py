@@ -43,6 +43,7 @@ __all__ = [
     "ClassicLeNet5",
     "InputRange",
     "fan_in",
+    "INIT_RULES",
     "initialize_1998",
     "LeNet1998",
 ]
@@ -386,16 +387,30 @@ def fan_in(layer):
     raise TypeError(f"no fan-in rule for {type(layer).__name__}")
 
 
-def initialize_1998(model, rng=None):
+INIT_RULES = ("sqrt", "printed")
+
+
+def initialize_1998(model, rng=None, rule="sqrt"):
     """The paper's initialisation, in place: every weight and bias of a unit uniform in
-    [-2.4/F, 2.4/F], F the unit's fan-in (Section II.B / Appendix C; biases count as
-    weights). C3's missing connections stay zero. Returns the model."""
+    [-2.4/sqrt(F), 2.4/sqrt(F)] (rule "sqrt") or [-2.4/F, 2.4/F] (rule "printed"), F the
+    unit's fan-in. Biases count as weights; C3's missing connections stay zero.
+
+    Appendix A prints 2.4/F but gives the aim: weighted sums of about the same spread in every
+    layer, inside the squashing function's working range. Only 2.4/sqrt(F) does that (the
+    weighted sums then have standard deviation ~1.4 for inputs of variance 1, whatever F);
+    with 2.4/F they shrink as 1.4/sqrt(F) (C5: 0.07), the curvature of the lower layers starts
+    near zero, SDLM's steps there are eta/mu, and training with the paper's eta and mu
+    diverges in the first pass (see notebook 11). Returns the model.
+    """
+    if rule not in INIT_RULES:
+        raise ValueError(f"rule must be one of {INIT_RULES}, got {rule!r}")
     rng = as_generator(rng)
     for layer in model.layers:
         if not layer.params:
             continue
-        limit = 2.4 / np.asarray(fan_in(layer), dtype=np.float64)
-        for name, p in layer.params.items():
+        f = np.asarray(fan_in(layer), dtype=np.float64)
+        limit = 2.4 / (np.sqrt(f) if rule == "sqrt" else f)
+        for p in layer.params.values():
             # per output map for a convolution's W (O, C, K, K) and b (O,)
             lim = limit.reshape(-1, *([1] * (p.ndim - 1))) if limit.ndim else limit
             p[...] = rng.uniform(-1.0, 1.0, size=p.shape) * lim
@@ -404,12 +419,12 @@ def initialize_1998(model, rng=None):
     return model
 
 
-def LeNet1998(dtype=np.float32, rng=None):
+def LeNet1998(init="sqrt", dtype=np.float32, rng=None):
     """The 1998 LeNet-5 with the paper's input and initialisation: (N, 1, 28, 28) -> -y (N, 10).
 
     The 28 x 28 digit centred in a 32 x 32 field of background -0.1, ink 1.175; weights and
-    biases uniform in +-2.4 / fan-in. Train it with MAPLoss and SDLM (lenet.sdlm): the paper's
-    recipe is lenet.sdlm.fit_1998.
+    biases uniform in +-2.4 / sqrt(fan-in) (init="printed": +-2.4 / fan-in, see
+    initialize_1998). Train it with MAPLoss and SDLM: lenet.paper1998.train_1998.
     """
     rng = as_generator(rng)
     kw = {"dtype": dtype, "rng": rng}
@@ -431,4 +446,4 @@ def LeNet1998(dtype=np.float32, rng=None):
         ScaledTanh(),
         RBFOutput(),  # (N, 10)
     )
-    return initialize_1998(model, rng)
+    return initialize_1998(model, rng, init)
