@@ -7,6 +7,10 @@ from lenet.rng import as_generator
 
 __all__ = ["Sequential", "LeNet5"]
 
+# Samples per chunk in Sequential.forward_backward: a training step's working set for this many
+# 28 x 28 images of LeNet-5 fits in a core's cache, and larger batches are run in chunks.
+CHUNK_SIZE = 64
+
 
 class Sequential:
     """Layers applied in order: forward runs them first to last, backward last to first."""
@@ -36,6 +40,46 @@ class Sequential:
             if dout is None:
                 return None
         return dout
+
+    def forward_backward(self, x, targets, loss, chunk_size=None):
+        """One training step's forward and backward passes -> (mean loss, outputs).
+
+        The same gradients as ``loss.forward(self.forward(x), targets)`` and then
+        ``self.backward(loss.backward())``, but a batch larger than chunk_size runs in
+        near-equal chunks of at most chunk_size samples: each chunk's forward and backward
+        stay in the CPU's cache, where one large batch would overflow it. loss must be a mean
+        over the samples (as every lenet loss is): a chunk of n_c of the batch's N samples then
+        contributes its gradient times n_c / N, and the grads summed over the chunks equal the
+        batch's (up to rounding). outputs: (N, ...) the model's outputs for x. The layers'
+        forward caches then hold the last chunk's, the grads the whole batch's.
+        chunk_size=None: lenet.models.CHUNK_SIZE.
+        """
+        chunk_size = CHUNK_SIZE if chunk_size is None else chunk_size
+        n = len(x)
+        chunks = -(-n // chunk_size)  # ceil
+        if chunks <= 1:
+            outputs = self.forward(x)
+            value = loss.forward(outputs, targets)
+            self.backward(loss.backward())
+            return value, outputs
+        bounds = [n * i // chunks for i in range(chunks + 1)]
+        total, outputs, sums = 0.0, [], None
+        for start, stop in zip(bounds[:-1], bounds[1:], strict=True):
+            out = self.forward(x[start:stop])
+            weight = (stop - start) / n
+            total += loss.forward(out, targets[start:stop]) * weight
+            self.backward(loss.backward() * weight)
+            outputs.append(out)
+            grads = [layer.grads for layer in self.layers if layer.params]
+            if sums is None:
+                sums = [{k: g.copy() for k, g in gs.items()} for gs in grads]
+            else:
+                for acc, gs in zip(sums, grads, strict=True):
+                    for k, g in gs.items():
+                        acc[k] += g
+        for layer, acc in zip((la for la in self.layers if la.params), sums, strict=True):
+            layer.grads.update(acc)
+        return total, np.concatenate(outputs)
 
     def clear_cache(self):
         """Drop what every layer kept for backward (after evaluation, say)."""

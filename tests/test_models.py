@@ -120,3 +120,48 @@ def test_sequential_backward_returns_the_input_gradient():
     assert errors["x"] < 1e-6
     model.forward(x)
     assert model.backward(np.ones((2, 4))).shape == (2, 3)
+
+
+def _step_grads(model, x, y, chunk_size):
+    loss = lenet.SoftmaxCrossEntropy()
+    value, outputs = model.forward_backward(x, y, loss, chunk_size=chunk_size)
+    grads = [{k: g.copy() for k, g in layer.grads.items()} for layer in model.layers]
+    return value, outputs, grads
+
+
+@pytest.mark.parametrize(("dtype", "rtol"), [(np.float64, 1e-12), (np.float32, 2e-5)])
+def test_forward_backward_in_chunks_gives_the_batch_gradients(dtype, rtol):
+    """Chunks of 15, 16, 16 and 16 of a batch of 63 sum to the unchunked mean-loss gradient."""
+    x, y = synthetic_digits(63, seed=2)
+    model = lenet.LeNet5(dtype=dtype, rng=0)
+    whole = _step_grads(model, x, y, chunk_size=64)
+    chunked = _step_grads(model, x, y, chunk_size=16)
+    loss = lenet.SoftmaxCrossEntropy()
+    plain = loss.forward(model.forward(x), y)
+    assert whole[0] == plain
+    np.testing.assert_allclose(chunked[0], plain, rtol=rtol)
+    np.testing.assert_allclose(chunked[1], whole[1], rtol=rtol, atol=rtol)
+    assert chunked[1].shape == (63, 10)
+    for a, b in zip(chunked[2], whole[2], strict=True):
+        assert a.keys() == b.keys()
+        for k in a:
+            scale = np.abs(b[k]).max()
+            np.testing.assert_allclose(a[k], b[k], rtol=0, atol=rtol * scale)
+
+
+def test_forward_backward_weights_chunks_for_an_elementwise_mean_loss():
+    """MSELoss averages over all elements: its chunks are weighted by their share too."""
+    rng = np.random.default_rng(0)
+    model = lenet.Sequential(
+        lenet.Linear(5, 4, dtype=np.float64, rng=0),
+        lenet.Tanh(),
+        lenet.Linear(4, 3, dtype=np.float64, rng=1),
+    )
+    x, t = rng.standard_normal((11, 5)), rng.standard_normal((11, 3))
+    loss = lenet.MSELoss()
+    value, _ = model.forward_backward(x, t, loss, chunk_size=4)  # 3, 4 and 4 samples
+    chunked = [layer.grads["W"].copy() for layer in (model.layers[0], model.layers[2])]
+    assert value == pytest.approx(loss.forward(model.forward(x), t), rel=1e-13)
+    model.backward(loss.backward())
+    for g, layer in zip(chunked, (model.layers[0], model.layers[2]), strict=True):
+        np.testing.assert_allclose(g, layer.grads["W"], rtol=1e-12)
