@@ -15,10 +15,11 @@ import time
 
 import numpy as np
 
-from lenet import optim, train
+from lenet import classic, optim, paper1998, train
 from lenet.checks import non_negative_int, number_in, positive_int, positive_number
 from lenet.data import load_mnist, train_val_split
 from lenet.models import LeNet5
+from lenet.distortions import Distorter
 from lenet.rng import as_generator
 
 __all__ = [
@@ -37,7 +38,9 @@ __all__ = [
     "run",
 ]
 
-MODELS = ("lenet5", "report")
+MODELS = ("lenet5", "report", "lenet1998")
+# The 1998 paper's recipe (lenet.paper1998): its 20 passes, in mini-batches of 16 (see sdlm).
+MODEL_DEFAULTS = {"lenet1998": {"epochs": 20, "batch_size": 16}}
 ACTIVATIONS = ("relu", "leaky_relu", "tanh", "sigmoid")
 POOLS = ("max", "avg")
 OPTIMIZERS = ("sgd", "adam")
@@ -71,6 +74,7 @@ class Settings:
     n_train: int | None = None
     patience: int | None = None
     seed: int = 0
+    distort: bool = False
 
     def __post_init__(self):
         for name, allowed in (
@@ -96,6 +100,7 @@ class Settings:
         if self.patience is not None:
             positive_int("patience", self.patience)
         non_negative_int("seed", self.seed)
+        self.distort = bool(self.distort)
 
     @property
     def learning_rate(self):
@@ -104,6 +109,12 @@ class Settings:
 
     def describe(self):
         """One line: the network, optimizer, learning rate and batch size."""
+        if self.model == "lenet1998":
+            return (
+                f"the 1998 LeNet-5 (MAP loss, SDLM, the paper's step schedule"
+                f"{', distortions' if self.distort else ''}), batch {self.batch_size}, "
+                f"{self.epochs} pass{'es' if self.epochs != 1 else ''}"
+            )
         if self.model == "report":
             net = "the report's network"
         else:
@@ -133,6 +144,7 @@ class Result:
     seconds: float
     diverged: str | None = None
     stopped: bool = False
+    test_errors: list | None = None  # lenet1998: the test error after every pass
 
     @property
     def seconds_per_epoch(self):
@@ -179,6 +191,8 @@ class Result:
 
 def build_model(settings):
     """A freshly initialised model for settings (its seed gives the weights)."""
+    if settings.model == "lenet1998":
+        return classic.LeNet1998(rng=settings.seed)
     if settings.model == "report":
         model = LeNet5("sigmoid", "avg")
         rng = as_generator(settings.seed)
@@ -225,6 +239,8 @@ def run(settings, data=None, callback=None, progress=False, model=None, stop=Non
     stop, on_step: passed to train.fit (a stop request ends the run between two steps; the
     Result then says stopped=True and skips the test).
     """
+    if settings.model == "lenet1998":
+        return _run_1998(settings, data, callback, model)
     (x_train, y_train), val, test = data if data is not None else mnist_splits()
     if settings.n_train is not None:
         x_train, y_train = x_train[: settings.n_train], y_train[: settings.n_train]
@@ -254,6 +270,7 @@ def run(settings, data=None, callback=None, progress=False, model=None, stop=Non
             progress=progress,
             stop=stop,
             on_step=on_step,
+            transform=Distorter() if settings.distort else None,
         )
         diverged = None
     except train.TrainingDiverged as err:
@@ -269,3 +286,60 @@ def run(settings, data=None, callback=None, progress=False, model=None, stop=Non
     if diverged is None and not stopped and test is not None:
         _, accuracy, predictions = train.evaluate(model, *test)
     return Result(settings, model, history, accuracy, predictions, seconds, diverged, stopped)
+
+
+def _run_1998(settings, data, callback, model):
+    """run() for the 1998 LeNet-5: the paper's recipe (lenet.paper1998.train_1998) on the
+    training images (validation images, if any, are not used), the test error after every
+    pass. Its History: train_acc = 1 - the training error after the pass (on the first 10,000
+    training images), lr = the pass's eta, and history.passes is the paper1998.Record1998 (the
+    test error after every pass); callback(history) runs after every pass."""
+    (x_train, y_train), _, test = data if data is not None else mnist_splits(n_val=0)
+    if settings.n_train is not None:
+        x_train, y_train = x_train[: settings.n_train], y_train[: settings.n_train]
+    model = build_model(settings) if model is None else model
+    history = train.History()
+
+    def after_pass(record):
+        history.epoch.append(record.epoch[-1])
+        history.train_loss.append(record.train_loss[-1])
+        history.train_acc.append(1 - record.train_error[-1])
+        history.val_loss.append(math.nan)
+        history.val_acc.append(math.nan)
+        history.lr.append(record.eta[-1])
+        history.seconds.append(record.seconds[-1])
+        history.passes = record  # the paper's numbers: test error per pass, eta, ...
+        if callback is not None:
+            callback(history)
+
+    start = time.perf_counter()
+    try:
+        record = paper1998.train_1998(
+            model,
+            (x_train, y_train),
+            test,
+            epochs=settings.epochs,
+            batch_size=settings.batch_size,
+            distort=Distorter() if settings.distort else None,
+            train_error_samples=10_000,
+            rng=settings.seed,
+            callback=after_pass,
+        )
+        diverged = None
+    except train.TrainingDiverged as err:
+        record, diverged = None, str(err)
+    seconds = time.perf_counter() - start
+    accuracy = predictions = None
+    if diverged is None and test is not None:
+        error, predictions = paper1998.error_rate(model, *test)
+        accuracy = 1 - error
+    return Result(
+        settings,
+        model,
+        history if len(history) else None,
+        accuracy,
+        predictions,
+        seconds,
+        diverged,
+        test_errors=None if record is None else record.test_error,
+    )
