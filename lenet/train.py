@@ -127,14 +127,12 @@ def _train_epoch(model, optimizer, loss_fn, batches, last_finite, bar, epoch, on
     """
     total_loss, correct, seen, step = 0.0, 0, 0, 0
     for step, (xb, yb) in enumerate(batches, start=1):
-        logits = model.forward(xb)
-        loss = loss_fn.forward(logits, yb)
+        loss, logits = model.forward_backward(xb, yb, loss_fn)  # grads set, weights unchanged
         if not math.isfinite(loss):
             raise _diverged(
                 model, last_finite, f"the loss became {loss}", epoch, step, optimizer.lr
             )
         _snapshot(model, into=last_finite)
-        model.backward(loss_fn.backward())
         optimizer.step()
         batch_correct = _correct(logits, yb)
         total_loss += loss * len(yb)
@@ -242,7 +240,6 @@ def fit(
     loss=None,
     stop=None,
     on_step=None,
-    transform=None,
 ):
     """Train model on train_data = (images (N, ...), labels (N,)) for up to `epochs` epochs.
 
@@ -260,8 +257,6 @@ def fit(
     fit returns before the next step with the finished epochs in its History and the model as
     it is. on_step(epoch, step, steps, loss, accuracy) runs after every step with the batch's
     loss and accuracy (throttle any drawing in it: it runs hundreds of times per epoch).
-    transform(images, rng) -> images, if given, makes each epoch's training images from the
-    originals (e.g. lenet.distortions.Distorter: freshly distorted digits every epoch).
     """
     positive_int("epochs", epochs)
     positive_int("batch_size", batch_size)
@@ -292,9 +287,8 @@ def fit(
             bar = _progress_bar(n_batches, f"epoch {epoch}/{epochs}", progress)
             # Overflow warnings would only repeat what the divergence guard reports.
             with bar, np.errstate(over="ignore", invalid="ignore"):
-                x_epoch = x_train if transform is None else transform(x_train, rng)
                 batches = _Stoppable(
-                    iterate_minibatches(x_epoch, y_train, batch_size, rng=rng), stop
+                    iterate_minibatches(x_train, y_train, batch_size, rng=rng), stop
                 )
                 train_loss, train_acc = _train_epoch(
                     model, optimizer, loss_fn, batches, last_finite, bar, epoch, on_step

@@ -302,3 +302,30 @@ def test_fit_takes_another_loss():
     )
     assert history.train_loss[-1] < 1e-3 * history.train_loss[0]
     assert np.isnan(history.train_acc).all()  # no accuracy for regression targets
+
+
+@pytest.mark.parametrize("chunk_size", [7, 16])
+def test_fit_in_chunks_gives_the_same_training_in_float64(monkeypatch, chunk_size):
+    """fit runs batches larger than lenet.models.CHUNK_SIZE in chunks: the same mathematics."""
+    rng = np.random.default_rng(0)
+    x = rng.random((100, 1, 8, 8))
+    y = rng.integers(0, 3, 100)
+
+    def trained(chunk):
+        monkeypatch.setattr(lenet.models, "CHUNK_SIZE", chunk)
+        model = lenet.Sequential(
+            lenet.Conv2d(1, 4, 3, padding=1, dtype=np.float64, rng=0),
+            lenet.ReLU(),
+            lenet.MaxPool2d(2),
+            lenet.Flatten(),
+            lenet.Linear(64, 3, dtype=np.float64, rng=1),
+        )
+        opt = lenet.SGD(model, lr=0.1, momentum=0.9)
+        history = train.fit(model, opt, (x, y), 3, batch_size=30, rng=0, progress=False)
+        return history, all_params(model)
+
+    (chunked, weights), (whole, expected) = trained(chunk_size), trained(10_000)
+    np.testing.assert_allclose(chunked.train_loss, whole.train_loss, rtol=1e-12)
+    assert chunked.train_acc == whole.train_acc
+    for p, q in zip(weights, expected, strict=True):
+        np.testing.assert_allclose(p, q, rtol=1e-10, atol=1e-12)
