@@ -240,6 +240,7 @@ def fit(
     loss=None,
     stop=None,
     on_step=None,
+    transform=None,
 ):
     """Train model on train_data = (images (N, ...), labels (N,)) for up to `epochs` epochs.
 
@@ -257,6 +258,8 @@ def fit(
     fit returns before the next step with the finished epochs in its History and the model as
     it is. on_step(epoch, step, steps, loss, accuracy) runs after every step with the batch's
     loss and accuracy (throttle any drawing in it: it runs hundreds of times per epoch).
+    transform(images, rng) -> images, if given, makes each epoch's training images from the
+    originals (e.g. lenet.distortions.Distorter: freshly distorted digits every epoch).
     """
     positive_int("epochs", epochs)
     positive_int("batch_size", batch_size)
@@ -287,8 +290,9 @@ def fit(
             bar = _progress_bar(n_batches, f"epoch {epoch}/{epochs}", progress)
             # Overflow warnings would only repeat what the divergence guard reports.
             with bar, np.errstate(over="ignore", invalid="ignore"):
+                x_epoch = x_train if transform is None else transform(x_train, rng)
                 batches = _Stoppable(
-                    iterate_minibatches(x_train, y_train, batch_size, rng=rng), stop
+                    iterate_minibatches(x_epoch, y_train, batch_size, rng=rng), stop
                 )
                 train_loss, train_acc = _train_epoch(
                     model, optimizer, loss_fn, batches, last_finite, bar, epoch, on_step
