@@ -25,7 +25,7 @@ import numpy as np  # noqa: E402
 
 from lenet import classic, data  # noqa: E402
 from lenet.distortions import Distorter  # noqa: E402
-from lenet.paper1998 import PAPER_RESULTS, error_rate, train_1998  # noqa: E402
+from lenet.paper1998 import MU, PAPER_MU, PAPER_RESULTS, error_rate, train_1998  # noqa: E402
 
 
 def run_1998(args, train_data, test_data):
@@ -82,7 +82,7 @@ def main():
     parser.add_argument("--batch-size", type=int, default=16, help="1: the paper's steps")
     parser.add_argument("--distort", action="store_true")
     parser.add_argument("--init", choices=classic.INIT_RULES, default="sqrt")
-    parser.add_argument("--mu", type=float, default=0.5, help="SDLM's mu (the paper: 0.02)")
+    parser.add_argument("--mu", type=float, default=MU, help=f"SDLM's mu (the paper: {PAPER_MU})")
     parser.add_argument("--limit", type=int, help="train on the first N training images")
     parser.add_argument(
         "--train-error-samples",

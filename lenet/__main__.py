@@ -23,6 +23,8 @@ from lenet.checks import (
 
 EXAMPLES = """examples:
   python -m lenet train                      LeNet-5 on MNIST, saved to checkpoints/lenet5.npz
+  python -m lenet train --model lenet1998    the 1998 LeNet-5 with the paper's recipe
+  python -m lenet train --distort            train on randomly distorted digits (either model)
   python -m lenet evaluate checkpoints/lenet5.npz
   python -m lenet bench --batch-size 256
 
@@ -108,10 +110,14 @@ def build_parser():
 
     p = commands.add_parser("train", help="train LeNet-5 on MNIST and report test accuracy", **sub)
     p.add_argument(
-        "--epochs", type=POSITIVE_INT, default=defaults.epochs, help="passes over the data"
+        "--epochs",
+        type=POSITIVE_INT,
+        help=f"passes over the data (default: {defaults.epochs}; lenet1998: 20)",
     )
     p.add_argument(
-        "--batch-size", type=POSITIVE_INT, default=defaults.batch_size, help="images per step"
+        "--batch-size",
+        type=POSITIVE_INT,
+        help=f"images per step (default: {defaults.batch_size}; lenet1998: 16)",
     )
     p.add_argument(
         "--lr",
@@ -140,21 +146,33 @@ def build_parser():
     )
     p.add_argument("--pool", choices=experiment.POOLS, default=defaults.pool, help="pooling")
     p.add_argument(
+        "--model",
+        choices=("lenet5", "lenet1998"),
+        default=defaults.model,
+        help="lenet5: the modern net; lenet1998: the paper's net, loss, SDLM and step schedule "
+        "(--lr, --momentum, --weight-decay, --lr-decay, --optimizer do not apply)",
+    )
+    p.add_argument(
+        "--distort",
+        action="store_true",
+        help="train on freshly distorted digits every epoch (the paper's affine distortions)",
+    )
+    p.add_argument(
         "--seed", type=NON_NEGATIVE_INT, default=defaults.seed, help="weights, shuffling"
     )
     p.add_argument("--data-dir", help=DATA_DIR_HELP)
     p.add_argument(
         "--output",
         type=_npz_path,
-        default="checkpoints/lenet5.npz",
-        help="where to save the model (a file already there is kept as NAME.1.npz, NAME.2.npz...)",
+        help="where to save the model (default: checkpoints/MODEL.npz; a file already there "
+        "is kept as NAME.1.npz, NAME.2.npz...)",
     )
     p.add_argument("--limit", type=POSITIVE_INT, help="train on at most this many images")
     p.add_argument(
         "--val",
         type=NON_NEGATIVE_INT,
-        default=5000,
-        help="validation images, the last ones of the training set (0: none)",
+        help="validation images, the last ones of the training set (0: none; default: 5000, "
+        "lenet1998: 0, as the paper trains on all 60,000)",
     )
     p.add_argument(
         "--patience",
@@ -183,9 +201,24 @@ def build_parser():
 
 
 def settings_from(args):
-    """experiment.Settings from train's parsed arguments; UsageError for a bad combination."""
+    """experiment.Settings from train's parsed arguments; UsageError for a bad combination.
+
+    Fills in the defaults that depend on --model (epochs, batch size, validation images).
+    """
+    paper = experiment.MODEL_DEFAULTS.get(args.model, {})
+    defaults = experiment.Settings()
+    if args.epochs is None:
+        args.epochs = paper.get("epochs", defaults.epochs)
+    if args.batch_size is None:
+        args.batch_size = paper.get("batch_size", defaults.batch_size)
+    if args.val is None:
+        args.val = 0 if args.model == "lenet1998" else 5000
+    if args.output is None:
+        args.output = f"checkpoints/{args.model}.npz"
     try:
         return experiment.Settings(
+            model=args.model,
+            distort=args.distort,
             activation=args.activation,
             pool=args.pool,
             optimizer=args.optimizer,
@@ -223,7 +256,9 @@ class _BestEpoch:
         self.epoch = self.score = self.weights = None
 
     def __call__(self, history):
-        if self.quiet:
+        if hasattr(history, "passes"):  # lenet1998: the paper's numbers, every pass
+            print(history.passes.summary(), flush=True)
+        elif self.quiet:
             print(train.epoch_summary(history), flush=True)
         score = (
             history.val_acc[-1] if not math.isnan(history.val_acc[-1]) else history.train_acc[-1]
@@ -249,7 +284,7 @@ def _save(model, path):
 
 def _warn_if_useless(result):
     final_loss = result.history.train_loss[-1]
-    if result.test_accuracy < 0.2 or final_loss > 10:
+    if result.test_accuracy < 0.2 or (final_loss > 10 and result.settings.model != "lenet1998"):
         print(
             f"warning: the model ends near chance (test accuracy {result.test_accuracy:.1%}, "
             f"training loss {final_loss:.3g}). A learning rate far too large (every ReLU dead, "
@@ -300,6 +335,9 @@ def run_train(args):
         f"test accuracy: {result.test_accuracy:.2%} ({correct}/{len(y_test)}) after {epochs} "
         f"epoch{'s' if epochs != 1 else ''}, {result.seconds:.0f} s of training"
     )
+    if settings.model == "lenet1998":
+        paper = "0.8% with distortions" if settings.distort else "0.95%"
+        summary += f"; test error {1 - result.test_accuracy:.2%} (the paper: {paper})"
     _warn_if_useless(result)
     try:
         _save(result.model, args.output)

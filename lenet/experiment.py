@@ -18,8 +18,8 @@ import numpy as np
 from lenet import classic, optim, paper1998, train
 from lenet.checks import non_negative_int, number_in, positive_int, positive_number
 from lenet.data import load_mnist, train_val_split
-from lenet.models import LeNet5
 from lenet.distortions import Distorter
+from lenet.models import LeNet5
 from lenet.rng import as_generator
 
 __all__ = [
@@ -120,7 +120,8 @@ class Settings:
         else:
             net = f"LeNet-5 ({self.activation}, {self.pool} pool)"
         return (
-            f"{net}, {self.optimizer} lr {self.learning_rate:.3g}, batch {self.batch_size}, "
+            f"{net}{', distorted digits' if self.distort else ''}, {self.optimizer} lr "
+            f"{self.learning_rate:.3g}, batch {self.batch_size}, "
             f"up to {self.epochs} epoch{'s' if self.epochs != 1 else ''}"
         )
 

@@ -1,5 +1,9 @@
 """The 1998 paper's recipe: MAP loss, the curvature pass, SDLM, distortions, the model."""
 
+import re
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -185,10 +189,6 @@ def test_curvature_pass_is_the_exact_gauss_newton_diagonal_on_a_one_path_network
 # --- SDLM -------------------------------------------------------------------------------
 
 
-class _Quadratic:
-    """E = 1/2 sum_k a_k w_k^2 as a 'loss' on a Linear layer's weights, for a toy SDLM run."""
-
-
 def test_sdlm_step_is_eta_over_mu_plus_h_times_the_gradient():
     rng = np.random.default_rng(4)
     model = classic.LeNet1998(dtype=np.float64, rng=0)
@@ -351,3 +351,32 @@ def test_distorter_rejects_bad_ranges():
         Distorter(translate=-1)
     with pytest.raises(ValueError, match="matrices"):
         affine_warp(digits(2), np.zeros((3, 2, 2)), np.zeros((2, 2)))
+
+
+# --- the command line ------------------------------------------------------------------------
+
+
+def test_cli_trains_the_1998_net_with_the_papers_recipe_and_reports_its_test_error(tmp_path):
+    from mnist_files import write_split
+
+    folder = tmp_path / "mnist"
+    folder.mkdir()
+    write_split(folder, "train", n=600, seed=1, gz=False)
+    write_split(folder, "test", n=100, seed=2, gz=False)
+    model = tmp_path / "m.npz"
+    args = ["--model", "lenet1998", "--epochs", "1", "--limit", "500", "--distort"]
+    done = subprocess.run(
+        [sys.executable, "-m", "lenet", "train", *args, "--data-dir", str(folder)]
+        + ["--output", str(model)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert "1998 LeNet-5" in lines[0] and "distortions" in lines[0] and "on 500 images" in lines[0]
+    assert re.match(r"pass  1: eta 0\.00050, .*test error \d+\.\d\d%", lines[1])
+    assert re.match(
+        r"test accuracy: .* after 1 epoch, .*; test error \d+\.\d\d% \(the paper", lines[-1]
+    )
+    assert model.is_file()
