@@ -62,8 +62,13 @@ def window_slices(kernel_size, stride, out_shape):
 
 
 def batch_last(shape, dtype, fill=0):
-    """An array of logical shape (N, C, H, W), stored as (C, H, W, N), filled with fill."""
+    """An array of logical shape (N, C, H, W), stored as (C, H, W, N), filled with fill.
+
+    fill=None leaves it uninitialised (for an array about to be overwritten everywhere).
+    """
     n, c, h, w = shape
+    if fill is None:
+        return np.empty((c, h, w, n), dtype=dtype).transpose(3, 0, 1, 2)
     return np.full((c, h, w, n), fill, dtype=dtype).transpose(3, 0, 1, 2)
 
 

@@ -392,12 +392,26 @@ class MaxPool2d(_Pool2d):
     def backward(self, dout):
         xp, y = self._cached()
         dout = self._check_dout(dout, y.shape)
-        dxp = im2col.batch_last(xp.shape, xp.dtype)
-        remaining = dout.astype(xp.dtype)  # each window's gradient, until its first max takes it
-        for sl in self._slices(y.shape[2:]):
-            routed = remaining * (xp[sl] == y)
-            dxp[sl] += routed
-            remaining -= routed
+        k, s = self.kernel_size, self.stride
+        # Windows that tile the padded input (stride K, sizes multiples of K) own every cell
+        # once: each offset's slice of dxp is then written once, with no zero fill or sum.
+        tiles = s == k and xp.shape[2] % k == 0 and xp.shape[3] % k == 0
+        dxp = im2col.batch_last(xp.shape, xp.dtype, fill=None if tiles else 0)
+        # each window's gradient, until its first max takes it; batch-last like xp and y
+        remaining = im2col.batch_last(y.shape, xp.dtype, fill=None)
+        remaining[...] = dout
+        hit = im2col.batch_last(y.shape, bool, fill=None)
+        slices = self._slices(y.shape[2:])
+        for i, sl in enumerate(slices):
+            np.equal(xp[sl], y, out=hit)
+            if tiles:
+                routed = dxp[sl]
+                np.multiply(remaining, hit, out=routed)
+            else:
+                routed = remaining * hit
+                dxp[sl] += routed
+            if i < len(slices) - 1:
+                remaining -= routed
         return self._unpad(dxp)
 
     def backward_curvature(self, d2out):

@@ -64,6 +64,18 @@ def test_maxpool2d(k, s, p):
     assert_close(dx, dxt)
 
 
+@pytest.mark.parametrize(("shape", "p"), [((2, 3, 8, 6), 0), ((2, 3, 8, 6), 1), ((3, 2, 4, 4), 0)])
+def test_maxpool2d_tiling_windows(shape, p):
+    """Windows that tile the (padded) input: backward writes each cell once, no sums."""
+    x = rng(6).standard_normal(shape)
+    x[0, 0, :2, :2] = 0.0  # a tie
+    y, yt, dx, dxt = run_both(
+        lenet.MaxPool2d(2, padding=p), lambda xt: F.max_pool2d(xt, 2, padding=p), x
+    )
+    assert_close(y, yt)
+    assert_close(dx, dxt)
+
+
 def test_maxpool2d_ties_route_like_torch():
     x = np.zeros((2, 2, 6, 6))
     x[0, 0, :2, :2] = [[1.0, 1.0], [1.0, 0.0]]
