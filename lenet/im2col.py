@@ -6,7 +6,8 @@ K x K window picks, for every position at once, the strided slice
 
     xp[:, :, i : i + S*H' : S, j : j + S*W' : S]      shape (N, C, H', W')
 
-so every helper here loops over the K x K offsets only, each step one vectorised numpy call.
+so every helper here loops over the K x K offsets only, each step one vectorised numpy call
+(im2col does all offsets in one call, from a sliding-window view of the same slices).
 
 Memory layout: arrays these helpers create have the logical shape (N, C, H, W) but store the
 batch axis last in memory (C, H, W, N). A strided slice then still moves over runs of N
@@ -15,6 +16,7 @@ and the layers that follow (ReLU, pooling) keep that layout for free.
 """
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 __all__ = [
     "output_size",
@@ -98,8 +100,11 @@ def im2col(xp, kernel_size, stride, out=None):
         cols = out.reshape(shape)
     else:
         cols = np.empty(shape, dtype=xp.dtype)
-    for i, j in offsets(k):
-        cols[:, i, j] = xp[window_slice(i, j, stride, h_out, w_out)].transpose(1, 2, 3, 0)
+    # cols[:, i, j] is the strided slice window_slice(i, j, ...) of every offset (i, j); a
+    # read-only sliding-window view holds all K x K of them, so one copy fills cols: the same
+    # numbers as a loop over the offsets, in one numpy call instead of K * K.
+    windows = sliding_window_view(xp, (k, k), axis=(2, 3))[:, :, ::stride, ::stride]
+    np.copyto(cols, windows.transpose(1, 4, 5, 2, 3, 0))  # (N, C, H', W', K, K) -> cols
     return cols.reshape(c * k * k, h_out * w_out * n)
 
 
