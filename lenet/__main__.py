@@ -26,7 +26,7 @@ EXAMPLES = """examples:
   python -m lenet train --model lenet1998    the 1998 LeNet-5 with the paper's recipe
   python -m lenet train --distort            train on randomly distorted digits (either model)
   python -m lenet evaluate checkpoints/lenet5.npz
-  python -m lenet bench --batch-size 256
+  python -m lenet bench --batch-sizes 16,64,256,512
 
 exit codes: 0 done, 1 error (data, checkpoint, diverged run, failed save), 2 bad arguments,
 130 interrupted (Ctrl-C), 143 terminated (SIGTERM)"""
@@ -76,6 +76,11 @@ POSITIVE_NUMBER = _checked(positive_number)
 NON_NEGATIVE_NUMBER = _checked(non_negative_number)
 MOMENTUM = _checked(_momentum)
 FRACTION = _checked(_fraction)
+
+
+def _batch_sizes(text):
+    """'16,64,256' -> [16, 64, 256]: comma-separated positive integers."""
+    return [POSITIVE_INT(part.strip()) for part in text.split(",")]
 
 
 def _npz_path(text):
@@ -187,6 +192,12 @@ def build_parser():
 
     p = commands.add_parser("bench", help="time a training epoch: lenet vs PyTorch", **sub)
     p.add_argument("--batch-size", type=POSITIVE_INT, default=64, help="images per step")
+    p.add_argument(
+        "--batch-sizes",
+        type=_batch_sizes,
+        help="several batch sizes in one alternating run, e.g. 16,64,256,512 (overrides "
+        "--batch-size); prints median, spread and ratio per batch size",
+    )
     p.add_argument("--images", type=POSITIVE_INT, default=60_000, help="images per epoch")
     p.add_argument("--repeats", type=POSITIVE_INT, default=3, help="epochs timed per library")
     p.add_argument("--no-torch", action="store_true", help="time lenet only")
@@ -372,6 +383,7 @@ def run_bench(args):
         repeats=args.repeats,
         use_torch=not args.no_torch,
         profile=args.profile,
+        batch_sizes=args.batch_sizes,
     )
     return 0
 

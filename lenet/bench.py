@@ -2,8 +2,10 @@
 
 Both train the same network (ReLU, max pooling), with the same batch size and optimizer
 (SGD, momentum 0.9), in float32, on the same MNIST-shaped random images, shuffled each epoch.
-The two alternate so that a slow spell of the machine hits both. ``--profile`` adds the
-forward and backward time of each lenet layer for one batch.
+The two alternate so that a slow spell of the machine hits both; with several batch sizes
+each repeat times lenet and PyTorch at every batch size in turn, and the summary gives the
+median, the spread (min-max over the repeats) and the ratio per batch size. ``--profile`` adds
+the forward and backward time of each lenet layer for one batch.
 """
 
 import statistics
@@ -35,14 +37,16 @@ def synthetic_mnist(n, seed=0):
 
 
 def lenet_epoch(images, labels, batch_size, seed=0):
-    """Seconds for one lenet training epoch (shuffled mini-batches, SGD with momentum)."""
+    """Seconds for one lenet training epoch (shuffled mini-batches, SGD with momentum).
+
+    Each step is fit's: model.forward_backward (a large batch in chunks), then opt.step().
+    """
     model = LeNet5(rng=seed)
     loss = SoftmaxCrossEntropy()
     opt = SGD(model, lr=LR, momentum=MOMENTUM)
     start = time.perf_counter()
     for x, y in iterate_minibatches(images, labels, batch_size, rng=seed):
-        loss.forward(model.forward(x), y)
-        model.backward(loss.backward())
+        model.forward_backward(x, y, loss)
         opt.step()
     return time.perf_counter() - start
 
@@ -98,8 +102,23 @@ def lenet_peak_memory(images, labels, batch_size, batches=100):
         tracemalloc.stop()
 
 
-def run(images=60_000, batch_size=64, repeats=3, use_torch=True, profile=False):
-    """Time lenet and PyTorch epochs alternately; print images/s, medians, and the ratio last."""
+def _spread(values, digits=2):
+    """'median (min-max)' of a list of numbers."""
+    return (
+        f"{statistics.median(values):.{digits}f} "
+        f"({min(values):.{digits}f}-{max(values):.{digits}f})"
+    )
+
+
+def run(images=60_000, batch_size=64, repeats=3, use_torch=True, profile=False, batch_sizes=None):
+    """Time lenet and PyTorch epochs alternately; print images/s, medians, and the ratio last.
+
+    batch_sizes: several batch sizes timed in one run (default: [batch_size]); every repeat
+    runs lenet, then PyTorch, at each of them in turn. Returns {batch size: {"lenet": median
+    seconds, "torch": ..., "ratio": median of the repeats' lenet/torch ratios, "peak_mb": ...,
+    "lenet_times": [...], "torch_times": [...], "ratios": [...]}}.
+    """
+    sizes = [batch_size] if batch_sizes is None else list(batch_sizes)
     x, y = synthetic_mnist(images)
     torch = None
     if use_torch:
@@ -112,43 +131,65 @@ def run(images=60_000, batch_size=64, repeats=3, use_torch=True, profile=False):
         blas = ", ".join(
             f"{i['internal_api']} ({i['num_threads']} threads)" for i in threadpool_info()
         )
-    print(f"LeNet-5, {images:,} images, batch {batch_size}, float32, SGD momentum {MOMENTUM}")
+    batches = ", ".join(str(b) for b in sizes)
+    print(f"LeNet-5, {images:,} images, batch {batches}, float32, SGD momentum {MOMENTUM}")
     print(f"numpy {np.__version__} with {blas or 'no BLAS found'}")
     if torch is not None:
         print(f"torch {torch.__version__} with {torch.get_num_threads()} threads")
         xt, yt = torch.from_numpy(x), torch.from_numpy(y)
 
     if profile:
-        print(f"per-layer time for one batch of {batch_size} (ms):")
+        print(f"per-layer time for one batch of {sizes[0]} (ms):")
         print(f"  {'layer':<16s} {'forward':>8s} {'backward':>9s}")
-        for name, f, b in layer_profile(batch_size):
+        for name, f, b in layer_profile(sizes[0]):
             print(f"  {name:<16s} {f:8.3f} {b:9.3f}")
 
-    warm_up = min(len(x), 10 * batch_size)  # first calls pay for imports, caches, thread pools
-    lenet_epoch(x[:warm_up], y[:warm_up], batch_size)
-    if torch is not None:
-        torch_epoch(torch, xt[:warm_up], yt[:warm_up], batch_size)
-    times = {"lenet": [], "torch": []}
-    for r in range(repeats):
-        times["lenet"].append(lenet_epoch(x, y, batch_size, seed=r))
-        line = f"repeat {r + 1}/{repeats}: lenet {times['lenet'][-1]:6.2f} s"
+    for size in sizes:  # first calls pay for imports, caches, thread pools
+        warm_up = min(len(x), 10 * size)
+        lenet_epoch(x[:warm_up], y[:warm_up], size)
         if torch is not None:
-            times["torch"].append(torch_epoch(torch, xt, yt, batch_size, seed=r))
-            line += f", torch {times['torch'][-1]:6.2f} s"
-        print(line, flush=True)
+            torch_epoch(torch, xt[:warm_up], yt[:warm_up], size)
+    times = {size: {"lenet": [], "torch": []} for size in sizes}
+    for r in range(repeats):
+        for size in sizes:
+            t = times[size]
+            t["lenet"].append(lenet_epoch(x, y, size, seed=r))
+            line = f"repeat {r + 1}/{repeats}, batch {size}: lenet {t['lenet'][-1]:6.2f} s"
+            if torch is not None:
+                t["torch"].append(torch_epoch(torch, xt, yt, size, seed=r))
+                line += f", torch {t['torch'][-1]:6.2f} s"
+            print(line, flush=True)
 
-    result = {"peak_mb": lenet_peak_memory(x, y, batch_size)}
-    print(
-        f"lenet peak memory: {x.nbytes / 2**20:.0f} MB of images "
-        f"+ {result['peak_mb']:.0f} MB allocated while training"
-    )
-    for name, seconds in times.items():
-        if seconds:
-            result[name] = statistics.median(seconds)
+    results = {}
+    for size in sizes:
+        t = times[size]
+        result = results[size] = {"peak_mb": lenet_peak_memory(x, y, size)}
+        print(
+            f"batch {size}: lenet peak memory {x.nbytes / 2**20:.0f} MB of images "
+            f"+ {result['peak_mb']:.0f} MB allocated while training"
+        )
+        for name, seconds in t.items():
+            if seconds:
+                result[name] = statistics.median(seconds)
+                result[f"{name}_times"] = seconds
+                print(
+                    f"{name}: median epoch {_spread(seconds)} s, "
+                    f"{images / result[name]:,.0f} images/s"
+                )
+        if torch is not None:
+            result["ratios"] = [a / b for a, b in zip(t["lenet"], t["torch"], strict=True)]
+            result["ratio"] = statistics.median(result["ratios"])
             print(
-                f"{name}: median epoch {result[name]:.2f} s, {images / result[name]:,.0f} images/s"
+                f"ratio lenet/torch: {_spread(result['ratios'])} (median (min-max) of the repeats)"
             )
-    if torch is not None:
-        result["ratio"] = result["lenet"] / result["torch"]
-        print(f"ratio lenet/torch: {result['ratio']:.2f}")
-    return result
+    if len(sizes) > 1:
+        print(
+            "summary: batch, lenet s, torch s, ratio lenet/torch -- median (min-max) of the repeats"
+        )
+        for size in sizes:
+            t, result = times[size], results[size]
+            line = f"  {size:>5d}  {_spread(t['lenet'])}"
+            if torch is not None:
+                line += f"  {_spread(t['torch'])}  {_spread(result['ratios'])}"
+            print(line)
+    return results

@@ -117,6 +117,24 @@ def test_bench_runs_small(capsys):
     assert "lenet: median epoch" in out and "Conv2d" in out
 
 
+def test_bench_times_several_batch_sizes_in_one_run(capsys):
+    args = ["bench", "--images", "128", "--repeats", "2", "--no-torch", "--batch-sizes", "16,32"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    for size in (16, 32):
+        assert f"repeat 2/2, batch {size}: lenet" in out
+        assert f"batch {size}: lenet peak memory" in out
+    summary = out.split("summary:")[1].splitlines()[1:]
+    assert [line.split()[0] for line in summary] == ["16", "32"]
+
+
+def test_bench_refuses_a_bad_batch_size_list(capsys):
+    with pytest.raises(SystemExit) as err:
+        main(["bench", "--batch-sizes", "16,0"])
+    assert err.value.code == 2
+    assert "expected a positive integer, got '0'" in capsys.readouterr().err
+
+
 def test_ctrl_c_exits_130_without_a_traceback(tiny_mnist, tmp_path, monkeypatch, capsys):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
