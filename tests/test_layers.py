@@ -406,3 +406,20 @@ def test_integer_images_in_pooling():
 def test_pool_padding_beyond_half_the_window_is_refused():
     with pytest.raises(ValueError, match="padding must be at most half the window size"):
         lenet.MaxPool2d(3, padding=5)
+
+
+def test_conv2d_column_blocks_give_the_same_curvature(monkeypatch):
+    """backward_curvature sums the column blocks' squares like backward sums their products."""
+    x = rng(14).standard_normal((3, 2, 7, 7))
+    d2out = rng(15).random((3, 4, 7, 7))
+    results = []
+    for block_bytes in (2**19, 1):
+        monkeypatch.setattr(lenet.layers, "COLUMN_BLOCK_BYTES", block_bytes)
+        layer = lenet.Conv2d(2, 4, 3, padding=1, dtype=F64, rng=0)
+        layer.forward(x)
+        d2x = layer.backward_curvature(d2out)
+        results.append((d2x, layer.curvature["W"], len(layer._cache[0])))
+    (d2x, curv_w, blocks), (d2x_rows, curv_w_rows, blocks_rows) = results
+    assert (blocks, blocks_rows) == (1, 7)
+    np.testing.assert_allclose(d2x_rows, d2x, rtol=1e-12)
+    np.testing.assert_allclose(curv_w_rows, curv_w, rtol=1e-12)

@@ -52,6 +52,23 @@ def test_conv2d(n, c, h, w, o, k, s, p):
     assert_close(layer.grads["b"], bt.grad.numpy())
 
 
+@pytest.mark.parametrize(("s", "p"), [(1, 2), (2, 1), (3, 0)])
+def test_conv2d_in_blocks_of_one_output_row(monkeypatch, s, p):
+    """Conv2d's column blocks (one per output row here) change nothing but speed."""
+    monkeypatch.setattr(lenet.layers, "COLUMN_BLOCK_BYTES", 1)
+    layer = lenet.Conv2d(3, 4, 3, stride=s, padding=p, dtype=np.float64, rng=1)
+    layer.params["b"][:] = rng(2).standard_normal(4)
+    Wt = torch.tensor(layer.params["W"], requires_grad=True)
+    bt = torch.tensor(layer.params["b"], requires_grad=True)
+    x = rng(3).standard_normal((2, 3, 9, 8))
+    y, yt, dx, dxt = run_both(layer, lambda xt: F.conv2d(xt, Wt, bt, stride=s, padding=p), x)
+    assert len(layer._cache[0]) == y.shape[2] > 1
+    assert_close(y, yt)
+    assert_close(dx, dxt)
+    assert_close(layer.grads["W"], Wt.grad.numpy())
+    assert_close(layer.grads["b"], bt.grad.numpy())
+
+
 @pytest.mark.parametrize(("k", "s", "p"), [(2, 2, 0), (3, 2, 1), (3, 1, 1), (2, 1, 0)])
 def test_maxpool2d(k, s, p):
     x = rng(4).standard_normal((2, 3, 7, 6))
