@@ -21,6 +21,10 @@ SoftmaxCrossEntropy and predict by argmax; with -y as logits the 1998 net uses a
 unchanged. Little is lost: the paper's loss, y_t + log(e^{-j} + sum_i e^{-y_i}), differs only by
 the constant e^{-j} inside the log, which stops it from pushing already-large wrong distances
 further up; as j -> infinity the two agree.
+
+The paper's own training is here too: LeNet1998 (its input levels and initialisation),
+lenet.losses.MAPLoss (Eq. 9), lenet.sdlm.SDLM (Appendix C, using each layer's
+backward_curvature) and the recipe that puts them together, lenet.paper1998.train_1998.
 """
 
 import numpy as np
