@@ -27,6 +27,7 @@ __all__ = [
     "batch_last",
     "pad",
     "im2col",
+    "column_blocks",
     "col2im",
     "window_sum",
     "window_sum_adjoint",
@@ -92,20 +93,37 @@ def im2col(xp, kernel_size, stride, out=None):
     becomes one matrix product W2d @ cols; columns run over (h', w', n). ``out``, when it has
     the right size and dtype, is reused instead of allocating a new array.
     """
+    h_out = output_shape(xp.shape, kernel_size, stride)[0]
+    return next(column_blocks(xp, kernel_size, stride, h_out, out))[1]
+
+
+def column_blocks(xp, kernel_size, stride, rows_per_block, out=None):
+    """im2col in blocks of output rows: yields (rows, cols) for consecutive ranges of rows.
+
+    cols (C * K * K, len(rows) * W' * N) holds the columns of the windows in those output rows;
+    the blocks side by side are im2col(xp). A caller that uses each block as it comes (a matrix
+    product, say) finds it still in the CPU's cache. ``out``, a flat buffer of im2col's size
+    and dtype, holds the blocks one after the other instead of new arrays.
+    """
     n, c = xp.shape[:2]
     k = kernel_size
     h_out, w_out = output_shape(xp.shape, k, stride)
-    shape = (c, k, k, h_out, w_out, n)
-    if out is not None and out.size == np.prod(shape) and out.dtype == xp.dtype:
-        cols = out.reshape(shape)
-    else:
-        cols = np.empty(shape, dtype=xp.dtype)
+    size = c * k * k * h_out * w_out * n
+    if out is None or out.size != size or out.dtype != xp.dtype:
+        out = np.empty(size, dtype=xp.dtype)
     # cols[:, i, j] is the strided slice window_slice(i, j, ...) of every offset (i, j); a
-    # read-only sliding-window view holds all K x K of them, so one copy fills cols: the same
-    # numbers as a loop over the offsets, in one numpy call instead of K * K.
+    # read-only sliding-window view holds all K x K of them, (N, C, H', W', K, K), so one copy
+    # fills a block: the same numbers as a loop over the offsets, in one numpy call.
     windows = sliding_window_view(xp, (k, k), axis=(2, 3))[:, :, ::stride, ::stride]
-    np.copyto(cols, windows.transpose(1, 4, 5, 2, 3, 0))  # (N, C, H', W', K, K) -> cols
-    return cols.reshape(c * k * k, h_out * w_out * n)
+    windows = windows.transpose(1, 4, 5, 2, 3, 0)  # (C, K, K, H', W', N), the order of cols
+    start = 0
+    for h in range(0, h_out, rows_per_block):
+        rows = range(h, min(h + rows_per_block, h_out))
+        stop = start + size * len(rows) // h_out
+        cols = out[start:stop].reshape(c, k, k, len(rows), w_out, n)
+        np.copyto(cols, windows[:, :, :, rows.start : rows.stop])
+        yield rows, cols.reshape(c * k * k, -1)
+        start = stop
 
 
 def col2im(dcols, padded_shape, kernel_size, stride):

@@ -295,31 +295,23 @@ class Conv2d(Layer):
         n = x.shape[0]
         k, s, o = self.kernel_size, self.stride, self.out_channels
         h_out, w_out = im2col.output_shape(xp.shape, k, s)
+        # The matrix product reads each block of columns right after im2col wrote it, while it
+        # is still in cache; the blocks fill the reused buffer self._columns one after another.
+        row_bytes = self.in_channels * k * k * w_out * n * W.dtype.itemsize
+        rows_per_block = max(1, COLUMN_BLOCK_BYTES // row_bytes)
         size = self.in_channels * k * k * h_out * w_out * n
         if self._columns is None or self._columns.size != size or self._columns.dtype != W.dtype:
             self._columns = np.empty(size, dtype=W.dtype)
-        # The columns of a block of output rows come from a slab of input rows; the matrix
-        # product reads each block right after im2col wrote it, while it is still in cache.
         y = np.empty((o, h_out * w_out * n), dtype=W.dtype)  # (O, H'*W'*N)
-        blocks, start = [], 0
-        for rows in self._row_blocks(h_out, w_out * n, W.dtype.itemsize):
-            slab = xp[:, :, rows.start * s : (rows.stop - 1) * s + k]
-            stop = start + size * len(rows) // h_out
-            cols = im2col.im2col(slab, k, s, out=self._columns[start:stop])
+        blocks = []
+        for rows, cols in im2col.column_blocks(xp, k, s, rows_per_block, out=self._columns):
             outputs = slice(rows.start * w_out * n, rows.stop * w_out * n)
             np.matmul(W.reshape(o, -1), cols, out=y[:, outputs])
             blocks.append(cols)
-            start = stop
         if self.bias:
             y += self.params["b"][:, None]
         self._cache = (blocks, xp.shape)
         return y.reshape(o, h_out, w_out, n).transpose(3, 0, 1, 2)
-
-    def _row_blocks(self, h_out, row_length, itemsize):
-        """Ranges of output rows whose columns (C*K*K x rows*W'*N) fill about COLUMN_BLOCK_BYTES."""
-        row_bytes = self.in_channels * self.kernel_size**2 * row_length * itemsize
-        step = max(1, COLUMN_BLOCK_BYTES // row_bytes)
-        return [range(h, min(h + step, h_out)) for h in range(0, h_out, step)]
 
     def _weight_gradient(self, blocks, dy, square=False):
         """sum over the column blocks of cols @ dy.T (of cols * cols when square): (C*K*K, O)."""

@@ -47,6 +47,26 @@ def test_im2col_shape_and_adjoint(case, seed):
 
 
 @settings(max_examples=60, deadline=None)
+@given(windows(), st.integers(1, 4), st.integers(0, 2**16))
+def test_column_blocks_side_by_side_are_the_offsets_strided_slices(case, rows_per_block, seed):
+    """Row (c, i, j) of the columns is offset (i, j)'s strided slice of channel c, (h', w', n)."""
+    shape, k, s = case
+    n, c = shape[:2]
+    h_out, w_out = im2col.output_shape(shape, k, s)
+    x = _random(shape, seed)
+    expected = np.stack(
+        [x[im2col.window_slice(i, j, s, h_out, w_out)] for i, j in im2col.offsets(k)], axis=2
+    )  # (N, C, K*K, H', W')
+    expected = expected.transpose(1, 2, 3, 4, 0).reshape(c * k * k, -1)
+    np.testing.assert_array_equal(im2col.im2col(x, k, s), expected)
+    buffer = np.empty(expected.size)
+    blocks = list(im2col.column_blocks(x, k, s, rows_per_block, out=buffer))
+    assert [r.start for r, _ in blocks] == list(range(0, h_out, rows_per_block))
+    assert all(np.shares_memory(cols, buffer) for _, cols in blocks)
+    np.testing.assert_array_equal(np.concatenate([cols for _, cols in blocks], axis=1), expected)
+
+
+@settings(max_examples=60, deadline=None)
 @given(windows(), st.integers(0, 2**16))
 def test_window_sum_and_its_adjoint(case, seed):
     shape, k, s = case
