@@ -25,8 +25,10 @@ $(VENV)/.installed: pyproject.toml | $(PY)
 venv: $(VENV)/.installed
 
 # Notebooks run in quick mode here (small subsets); set LENET_QUICK=0 to run them in full.
+# They save their models to a temporary folder, never over the ones in checkpoints/.
 test: venv
-	LENET_QUICK=$${LENET_QUICK:-1} $(PY) -m pytest --nbval-lax tests notebooks
+	LENET_QUICK=$${LENET_QUICK:-1} LENET_CHECKPOINT_DIR=$${LENET_CHECKPOINT_DIR:-$$(mktemp -d)} \
+	  $(PY) -m pytest --nbval-lax tests notebooks
 
 lint: venv
 	$(PY) -m ruff check .
