@@ -49,7 +49,8 @@ def plot_history(history, axes=None):
 def plot_runs(runs, epochs=1, fig=None):
     """Loss and accuracy of a few training runs on one picture, measured during the epochs.
 
-    runs: oldest first, each a dict with "label" (e.g. "lr 0.05, batch 64"), "steps" — rows
+    runs: oldest first, each a dict with "label" (e.g. "lr 0.05, batch 64"), optionally
+    "color" (a run keeps its colour while newer runs come and go), "steps" — rows
     (epochs done, loss, accuracy) measured while training, where epochs done is fractional
     (1.5: half-way through the second epoch) and loss and accuracy are means over the steps
     since the previous row — and "history" (a lenet.train.History of the finished epochs, or
@@ -66,7 +67,7 @@ def plot_runs(runs, epochs=1, fig=None):
     top_loss, right = 2.5, max(1, epochs)
     for i, run in enumerate(runs):
         latest = i == len(runs) - 1
-        style = {"color": f"C{i % 10}", "alpha": 1.0 if latest else 0.45}
+        style = {"color": run.get("color", f"C{i % 10}"), "alpha": 1.0 if latest else 0.45}
         width = 2.2 if latest else 1.3
         steps = np.asarray(run.get("steps") or np.empty((0, 3)), dtype=float).reshape(-1, 3)
         label = run["label"]
@@ -86,16 +87,16 @@ def plot_runs(runs, epochs=1, fig=None):
     acc_ax.set(ylim=(0, 100), ylabel="accuracy", title="Accuracy")
     acc_ax.yaxis.set_major_formatter(PercentFormatter(100, decimals=0))
     acc_ax.axhline(10, color="0.6", lw=0.8, ls=":")
-    acc_ax.text(0.02 * right, 11.5, "chance (10%)", color="0.45", fontsize=8)
+    acc_ax.text(0.98 * right, 11.5, "chance (10%)", color="0.45", fontsize=8, ha="right")
     for ax in (loss_ax, acc_ax):
         ax.set(xlim=(0, right), xlabel="epochs trained")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
     if runs:
-        handles, labels = acc_ax.get_legend_handles_labels()
+        handles, labels = loss_ax.get_legend_handles_labels()
         note = "lines: training, while it runs; squares: validation after each epoch"
         if handles:
-            acc_ax.legend(handles, labels, loc="lower right", fontsize=8)
+            loss_ax.legend(handles, labels, loc="upper right", fontsize=8)
         fig.text(0.5, 0.01, note, ha="center", fontsize=8, color="0.35")
     fig.tight_layout(rect=(0, 0.05, 1, 1))
     return fig

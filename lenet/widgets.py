@@ -40,7 +40,8 @@ __all__ = ["TrainingPanel", "DrawingPad"]
 BATCH_SIZES = (16, 32, 64, 128, 256, 512)
 RUNS_SHOWN = 4  # the curves overlay this many most recent runs
 UPDATE_SECONDS = 0.5  # while a run trains, the view is redrawn at most this often
-POINTS_PER_EPOCH = 25  # the live curves: one point per 1/25 of an epoch (or per step)
+POINTS_PER_EPOCH = 25  # the live curves: up to 25 points per epoch,
+ROW_IMAGES = 256  # each the mean over at least this many training images (less noise)
 SMOOTH_IMAGES = 512  # a collapse is judged on training accuracy averaged over this many images
 
 # Thick, dark slider tracks, large handles, readouts that fit "0.000126", a row that wraps:
@@ -142,12 +143,15 @@ class Run:
     """One run of a TrainingPanel, as its curves show it.
 
     steps: rows (epochs done, loss, accuracy), each the mean over the training steps since the
-    previous row (about POINTS_PER_EPOCH rows per epoch); history: a copy of the History of
+    previous row (up to POINTS_PER_EPOCH rows per epoch, each over at least ROW_IMAGES images
+    or the rest of the epoch); number: the panel's count of runs (it picks the colour);
+    history: a copy of the History of
     the finished epochs; result: the lenet.experiment.Result once the run is over (None while
     it trains, or when it failed: then error holds the exception).
     """
 
     settings: experiment.Settings
+    number: int = 0
     steps: list = dataclasses.field(default_factory=list)
     history: object = None
     result: experiment.Result | None = None
@@ -158,16 +162,42 @@ class Run:
     def label(self):
         return f"lr {self.settings.learning_rate:.3g}, batch {self.settings.batch_size}"
 
+    @property
+    def state(self):
+        """How the run stands, in a few words."""
+        result = self.result
+        if self.error is not None:
+            return "failed"
+        if result is None:
+            return "training"
+        if result.diverged:
+            return "diverged"
+        if result.stopped:
+            done = len(result.history) if result.history else 0
+            return f"stopped after {done} epoch{'s' if done != 1 else ''}"
+        if result.test_accuracy is None:
+            return "done"
+        return f"test accuracy {result.test_accuracy:.1%}"
+
     def curves(self):
         """What lenet.viz.plot_runs draws for this run."""
-        return {"label": self.label, "steps": list(self.steps), "history": self.history}
+        return {
+            "label": self.label,
+            "color": f"C{self.number % 10}",
+            "steps": list(self.steps),
+            "history": self.history,
+        }
+
+    def steps_per_row(self, steps):
+        """How many training steps one row of `steps` averages, in an epoch of `steps`."""
+        return max(1, steps // POINTS_PER_EPOCH, math.ceil(ROW_IMAGES / self.settings.batch_size))
 
     def smoothed_accuracy(self):
         """The training accuracy of `steps`, averaged over about SMOOTH_IMAGES images."""
         accuracy = np.array([row[2] for row in self.steps], dtype=float)
         if accuracy.size == 0:
             return accuracy
-        per_row = max(1, self.where[2] // POINTS_PER_EPOCH) * self.settings.batch_size
+        per_row = self.steps_per_row(self.where[2]) * self.settings.batch_size
         window = min(accuracy.size, math.ceil(SMOOTH_IMAGES / per_row))
         return np.convolve(accuracy, np.ones(window) / window, mode="valid")
 
@@ -247,6 +277,7 @@ class TrainingPanel:
         self.progress_text = widgets.Label("")
         self.result = widgets.HTML("Choose the settings, then click <b>Train</b>.")
         self.curves = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
+        self.legend = widgets.HTML("")  # the runs on the picture, in words
         self.runs = []
         self.last_result = None
         self.updates = 0  # how often the view was redrawn (tests check the rate)
@@ -257,6 +288,8 @@ class TrainingPanel:
         self._error = None
         self.button.on_click(lambda _: self.train(wait=False))
         self.stop_button.on_click(lambda _: self.stop())
+        for slider in (self.lr, self.batch_size, self.epochs):
+            slider.observe(self._next_run, "value")
         row = widgets.Layout(display="flex", flex_flow="row wrap", align_items="center")
         self.widget = widgets.VBox(
             [
@@ -267,12 +300,25 @@ class TrainingPanel:
                 ),
                 self.result,
                 self.curves,
+                self.legend,
             ]
         )
         self.widget.add_class("lenet-panel")
-        self.curves.value = self._picture()
+        for part, name in ((self.result, "result"), (self.legend, "legend")):
+            part.add_class(f"lenet-{name}")
+        self.progress_text.add_class("lenet-progress")
+        self._draw()
+        self._next_run()
 
     # -- what the buttons do
+
+    def _next_run(self, change=None):
+        """Between runs, say what Train will do: the kernel has the sliders' values."""
+        if not self.running:
+            self.progress_text.value = (
+                f"next run: lr {self.lr.value:.3g}, batch {self.batch_size.value}, "
+                f"{self.epochs.value} epoch{'s' if self.epochs.value != 1 else ''}"
+            )
 
     @property
     def running(self):
@@ -301,7 +347,7 @@ class TrainingPanel:
                 batch_size=self.batch_size.value,
                 epochs=self.epochs.value,
             )
-            run = Run(settings)
+            run = Run(settings, number=self.runs[-1].number + 1 if self.runs else 0)
             self.runs = [*self.runs, run][-RUNS_SHOWN:]
             self._stop, self._done, self._error = threading.Event(), threading.Event(), None
             with _ACTIVE_LOCK:
@@ -360,7 +406,7 @@ class TrainingPanel:
             block[0] += 1
             block[1] += loss
             block[2] += accuracy
-            if step % max(1, steps // POINTS_PER_EPOCH) and step != steps:
+            if step % run.steps_per_row(steps) and step != steps:
                 return
             run.steps.append((epoch - 1 + step / steps, block[1] / block[0], block[2] / block[0]))
             run.where = (epoch, step, steps)
@@ -394,7 +440,7 @@ class TrainingPanel:
 
     def _show(self, run, final=False):
         """Redraw the curves, then the progress and the line that describe them."""
-        self.curves.value = self._picture()
+        self._draw()
         epochs = run.settings.epochs
         epoch, step, steps = run.where
         finished = len(run.history) if run.history is not None else 0
@@ -442,6 +488,16 @@ class TrainingPanel:
         if self.pad is not None:
             text += " The drawing pad now reads with this network."
         return text
+
+    def _draw(self):
+        """The picture of the runs, and the list of the runs it shows."""
+        self.curves.value = self._picture()
+        self.legend.value = (
+            "On the plot, oldest first: "
+            + "; ".join(f"<b>{html.escape(run.label)}</b> ({run.state})" for run in self.runs)
+            if self.runs
+            else ""
+        )
 
     def _picture(self):
         """The curves of the runs shown, as PNG bytes (drawn without pyplot: any thread)."""
@@ -503,6 +559,9 @@ class DrawingPad:
         self.prediction = widgets.HTML("Draw a digit in the box.")
         self.reading_with = widgets.HTML("")
         self.chart = widgets.Image(format="png", layout=widgets.Layout(display="none"))
+        self.chart.add_class("lenet-chart")
+        self.prediction.add_class("lenet-prediction")
+        self.reading_with.add_class("lenet-reading-with")
         self.canvas.on_mouse_down(self.pen_down)
         self.canvas.on_mouse_move(self.pen_move)
         self.canvas.on_mouse_up(self.pen_up)
@@ -592,9 +651,9 @@ class DrawingPad:
             logits = model.forward(digit[None, None].astype(model.dtype))
             probs = softmax(logits.astype(np.float64))[0]
             best = int(probs.argmax())
-            fig = Figure(figsize=(7.2, 2.8))
+            fig = Figure(figsize=(6.2, 2.7))
             plot_probabilities(probs, digit, fig=fig)
-            self.chart.value = _png(fig)
+            self.chart.value = _png(fig, dpi=90)  # beside a 280-pixel canvas on a laptop
             self.chart.layout.display = ""
             self.prediction.value = f"<b>Prediction: {best}</b> ({probs[best]:.0%} sure)"
         return probs

@@ -115,7 +115,7 @@ def test_plot_runs_overlays_labelled_runs_on_fixed_axes():
     assert acc_ax.get_ylim() == (0, 100)  # a fixed 0-100% axis: noise stays small
     assert loss_ax.get_xlim() == (0, 3) and acc_ax.get_xlabel() == "epochs trained"
     assert all(float(t).is_integer() for t in acc_ax.get_xticks())  # whole-number epochs
-    labels = [t.get_text() for t in acc_ax.get_legend().get_texts()]
+    labels = [t.get_text() for t in loss_ax.get_legend().get_texts()]
     assert labels == ["lr 0.05, batch 64", "lr 0.3, batch 16"]
     lines = acc_ax.get_lines()
     assert list(lines[0].get_xdata()) == [0.5, 1.0]  # progress within the first epoch
@@ -173,6 +173,7 @@ def test_panel_trains_in_the_background_and_refuses_a_second_run():
     assert list(panel.batch_size.options) == [16, 32, 64, 128, 256, 512]
     panel.lr.value, panel.batch_size.value, panel.epochs.value = 0.02, 32, 2
     assert panel.last_result is None and not panel.runs  # moving sliders trains nothing
+    assert panel.progress_text.value == "next run: lr 0.02, batch 32, 2 epochs"
     panel.button.click()  # returns at once: the run trains on another thread
     assert gate.held.wait(WAIT)
     assert panel.running and panel.button.disabled and not panel.stop_button.disabled
@@ -193,18 +194,18 @@ def test_panel_trains_in_the_background_and_refuses_a_second_run():
     assert not panel.button.disabled and panel.stop_button.disabled and not panel.running
     assert bytes(panel.curves.value).startswith(b"\x89PNG")
     run = panel.runs[-1]
-    assert run.steps[-1][0] == 2.0 and len(run.steps) == 2 * 32  # a point per step here
+    assert run.steps[-1][0] == 2.0 and len(run.steps) == 2 * 4  # a point per 256 images
     assert np.all(np.diff([0] + [row[0] for row in run.steps]) > 0)
 
 
 def test_stop_mid_run_ends_it_within_a_second_keeping_the_finished_epochs():
-    gate = Gate(hold_at=24)  # one clock call per step here: this is epoch 2
+    gate = Gate(hold_at=8)  # clock calls: 2 for the first row, 1 per row, 1 per epoch: epoch 2
     panel = widgets.TrainingPanel(data=bigger_data(), clock=gate, update_seconds=1e9)
     panel.epochs.value = 5
     panel.train(wait=False)
     assert gate.held.wait(WAIT)
-    model = panel.runs[-1].history  # the finished first epoch, as the curves hold it
-    assert model is not None and len(model) == 1
+    finished = panel.runs[-1].history  # the finished first epoch, as the curves hold it
+    assert finished is not None and len(finished) == 1
     panel.stop_button.click()
     start = time.monotonic()
     gate.release.set()
@@ -222,6 +223,8 @@ def test_stop_mid_run_ends_it_within_a_second_keeping_the_finished_epochs():
     second = panel.train()
     assert len(second.history) == 2 and len(panel.runs) == 2
     assert [run.label for run in panel.runs] == ["lr 0.05, batch 64", "lr 0.01, batch 64"]
+    assert "<b>lr 0.05, batch 64</b> (stopped after 1 epoch)" in panel.legend.value
+    assert "<b>lr 0.01, batch 64</b> (test accuracy" in panel.legend.value
 
 
 def test_redraws_are_throttled_by_the_clock():
@@ -235,7 +238,7 @@ def test_redraws_are_throttled_by_the_clock():
     eager.epochs.value = 3
     eager.train()
     rows = len(eager.runs[-1].steps)
-    assert rows == 3 * 4 and eager.updates == rows + 3 + 1  # each row, each epoch, the end
+    assert rows == 3 and eager.updates == rows + 3 + 1  # each row, each epoch, the end
 
 
 def test_interrupt_while_waiting_stops_the_run_then_raises():
