@@ -89,7 +89,7 @@ def plot_runs(runs, epochs=1, fig=None):
     acc_ax.axhline(10, color="0.6", lw=0.8, ls=":")
     acc_ax.text(0.98 * right, 11.5, "chance (10%)", color="0.45", fontsize=8, ha="right")
     for ax in (loss_ax, acc_ax):
-        ax.set(xlim=(0, right), xlabel="epochs trained")
+        ax.set(xlim=(0, right * 1.02), xlabel="epochs trained")  # room for the last marker
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
     if runs:

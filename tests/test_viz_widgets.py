@@ -113,7 +113,7 @@ def test_plot_runs_overlays_labelled_runs_on_fixed_axes():
     fig = viz.plot_runs(runs, epochs=3)
     loss_ax, acc_ax = fig.axes
     assert acc_ax.get_ylim() == (0, 100)  # a fixed 0-100% axis: noise stays small
-    assert loss_ax.get_xlim() == (0, 3) and acc_ax.get_xlabel() == "epochs trained"
+    assert loss_ax.get_xlim() == (0, 3 * 1.02) and acc_ax.get_xlabel() == "epochs trained"
     assert all(float(t).is_integer() for t in acc_ax.get_xticks())  # whole-number epochs
     labels = [t.get_text() for t in loss_ax.get_legend().get_texts()]
     assert labels == ["lr 0.05, batch 64", "lr 0.3, batch 16"]
@@ -122,7 +122,7 @@ def test_plot_runs_overlays_labelled_runs_on_fixed_axes():
     widths = [line.get_linewidth() for line in lines if line.get_label() in labels]
     assert widths[-1] > widths[0]  # the latest run drawn strongest
     empty = viz.plot_runs([], epochs=2)
-    assert empty.axes[1].get_ylim() == (0, 100) and empty.axes[1].get_xlim() == (0, 2)
+    assert empty.axes[1].get_ylim() == (0, 100) and empty.axes[1].get_xlim() == (0, 2 * 1.02)
 
 
 def make_result(history, **kwargs):
