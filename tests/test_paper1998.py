@@ -380,3 +380,15 @@ def test_cli_trains_the_1998_net_with_the_papers_recipe_and_reports_its_test_err
         r"test accuracy: .* after 1 epoch, .*; test error \d+\.\d\d% \(the paper", lines[-1]
     )
     assert model.is_file()
+
+
+def test_lenet1998_survives_a_checkpoint(tmp_path):
+    import lenet
+
+    model = classic.LeNet1998(rng=3)
+    path = tmp_path / "m.npz"
+    lenet.save(model, path)
+    again = lenet.load(path)
+    x = digits(3)
+    np.testing.assert_array_equal(again.forward(x), model.forward(x))
+    assert any(isinstance(layer, classic.InputRange) for layer in again.layers)
