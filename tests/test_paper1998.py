@@ -392,3 +392,28 @@ def test_lenet1998_survives_a_checkpoint(tmp_path):
     x = digits(3)
     np.testing.assert_array_equal(again.forward(x), model.forward(x))
     assert any(isinstance(layer, classic.InputRange) for layer in again.layers)
+
+
+def test_map_loss_and_distortions_work_through_fit():
+    from lenet import SGD
+    from lenet.train import fit
+
+    rng = np.random.default_rng(8)
+    labels = rng.integers(0, 10, 64)
+    x = digits(64, seed=8) * (1 + labels[:, None, None, None]) / 10  # a faint class signal
+    model = classic.LeNet1998(dtype=np.float64, rng=0)
+    loss = MAPLoss()
+    first = loss.forward(model.forward(x), labels)
+    history = fit(
+        model,
+        SGD(model, lr=1e-4),
+        (x, labels),
+        3,
+        batch_size=16,
+        rng=0,
+        progress=False,
+        loss=MAPLoss(),
+        transform=Distorter(),
+    )
+    assert len(history) == 3 and np.isfinite(history.train_loss).all()
+    assert loss.forward(model.forward(x), labels) < first
