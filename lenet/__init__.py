@@ -14,7 +14,7 @@ from lenet.layers import (
     Sigmoid,
     Tanh,
 )
-from lenet.losses import MSELoss, SoftmaxCrossEntropy, log_softmax, softmax
+from lenet.losses import MAPLoss, MSELoss, SoftmaxCrossEntropy, log_softmax, softmax
 from lenet.models import LeNet5, Sequential
 from lenet.optim import SGD, Adam, ExponentialDecay, StepDecay
 
@@ -30,6 +30,7 @@ __all__ = [
     "LeNet5",
     "LeakyReLU",
     "Linear",
+    "MAPLoss",
     "MSELoss",
     "MaxPool2d",
     "ReLU",

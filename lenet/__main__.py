@@ -216,12 +216,6 @@ def settings_from(args):
 
     Fills in the defaults that depend on --model (epochs, batch size, validation images).
     """
-    paper = experiment.MODEL_DEFAULTS.get(args.model, {})
-    defaults = experiment.Settings()
-    if args.epochs is None:
-        args.epochs = paper.get("epochs", defaults.epochs)
-    if args.batch_size is None:
-        args.batch_size = paper.get("batch_size", defaults.batch_size)
     if args.val is None:
         args.val = 0 if args.model == "lenet1998" else 5000
     if args.output is None:

@@ -40,7 +40,11 @@ __all__ = [
 
 MODELS = ("lenet5", "report", "lenet1998")
 # The 1998 paper's recipe (lenet.paper1998): its 20 passes, in mini-batches of 16 (see sdlm).
-MODEL_DEFAULTS = {"lenet1998": {"epochs": 20, "batch_size": 16}}
+# What epochs and batch_size are when left at None: a model's own recipe, else the first entry.
+MODEL_DEFAULTS = {
+    "lenet5": {"epochs": 10, "batch_size": 64},
+    "lenet1998": {"epochs": 20, "batch_size": 16},
+}
 ACTIVATIONS = ("relu", "leaky_relu", "tanh", "sigmoid")
 POOLS = ("max", "avg")
 OPTIMIZERS = ("sgd", "adam")
@@ -56,8 +60,10 @@ class Settings:
     LeNet5("sigmoid", "avg") with every weight and bias drawn from N(0, 1), as the report did).
     lr: None picks DEFAULT_LR[optimizer]. momentum: SGD only (None: DEFAULT_MOMENTUM; Adam
     refuses one rather than ignore it). lr_decay: the learning
-    rate is multiplied by it after every epoch (1 = constant). n_train: train on the first
-    n_train training images only (None: all). patience: early stopping on the validation
+    rate is multiplied by it after every epoch (1 = constant). epochs and batch_size: None
+    picks the model's recipe (MODEL_DEFAULTS: 20 passes of 16 for lenet1998, else 10 epochs
+    of 64). distort: train on randomly distorted digits (lenet.distortions). n_train: train on
+    the first n_train training images only (None: all). patience: early stopping on the validation
     accuracy (the training accuracy when there is no validation data); None trains all epochs.
     """
 
@@ -69,14 +75,19 @@ class Settings:
     momentum: float | None = None
     weight_decay: float = 1e-3
     lr_decay: float = 0.8
-    epochs: int = 10
-    batch_size: int = 64
+    epochs: int | None = None
+    batch_size: int | None = None
     n_train: int | None = None
     patience: int | None = None
     seed: int = 0
     distort: bool = False
 
     def __post_init__(self):
+        recipe = MODEL_DEFAULTS.get(self.model, MODEL_DEFAULTS["lenet5"])
+        if self.epochs is None:
+            self.epochs = recipe["epochs"]
+        if self.batch_size is None:
+            self.batch_size = recipe["batch_size"]
         for name, allowed in (
             ("model", MODELS),
             ("activation", ACTIVATIONS),

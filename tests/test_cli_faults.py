@@ -182,7 +182,7 @@ def test_help_shows_the_defaults_and_no_raw_docstring():
     top = run_cli("--help").stdout
     assert "``" not in top and "exit codes" in top
     train_help = " ".join(run_cli("train", "--help").stdout.split())  # unwrapped
-    for default in ("(default: 10)", "(default: 64)", "(default: 0.001)", "(default: 5000)"):
+    for default in ("(default: 10;", "(default: 64;", "(default: 0.001)", "default: 5000"):
         assert default in train_help
     assert "$LENET_DATA_DIR if set, else data/" in train_help
 

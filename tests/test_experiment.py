@@ -79,3 +79,10 @@ def test_describe_says_what_runs():
     assert experiment.Settings(epochs=1).describe() == (
         "LeNet-5 (relu, max pool), sgd lr 0.05, batch 64, up to 1 epoch"
     )
+
+
+def test_each_model_brings_its_own_recipe():
+    assert (experiment.Settings().epochs, experiment.Settings().batch_size) == (10, 64)
+    paper = experiment.Settings(model="lenet1998")
+    assert (paper.epochs, paper.batch_size) == (20, 16)
+    assert experiment.Settings(model="lenet1998", epochs=3).epochs == 3
