@@ -309,6 +309,29 @@ class RBFOutput(Layer):
         return d2x
 
 
+def _c1_to_rbf(dtype, kw):
+    """The layers from C1 to the RBF output, on a 32 x 32 input: (N, 1, 32, 32) -> (N, 10).
+
+    kw: the weighted layers' keyword arguments (dtype, rng, and init where given).
+    """
+    return [
+        Conv2d(1, 6, 5, input_grad=False, **kw),  # C1: (N, 6, 28, 28)
+        ScaledTanh(),
+        Subsampling(6, dtype=dtype),  # S2: (N, 6, 14, 14)
+        ScaledTanh(),
+        MaskedConv2d(6, 16, 5, C3_TABLE, **kw),  # C3: (N, 16, 10, 10)
+        ScaledTanh(),
+        Subsampling(16, dtype=dtype),  # S4: (N, 16, 5, 5)
+        ScaledTanh(),
+        Conv2d(16, 120, 5, **kw),  # C5: (N, 120, 1, 1)
+        ScaledTanh(),
+        Flatten(),
+        Linear(120, 84, **kw),  # F6
+        ScaledTanh(),
+        RBFOutput(),  # (N, 10)
+    ]
+
+
 def ClassicLeNet5(binarize=False, dtype=np.float32, rng=None):
     """The 1998 LeNet-5 for 28 x 28 digits: (N, 1, 28, 28) -> -distances (N, 10).
 
@@ -325,20 +348,7 @@ def ClassicLeNet5(binarize=False, dtype=np.float32, rng=None):
     return Sequential(
         *front,
         Pad(2),
-        Conv2d(1, 6, 5, input_grad=False, **kw),  # C1: (N, 6, 28, 28)
-        ScaledTanh(),
-        Subsampling(6, dtype=dtype),  # S2: (N, 6, 14, 14)
-        ScaledTanh(),
-        MaskedConv2d(6, 16, 5, C3_TABLE, **kw),  # C3: (N, 16, 10, 10)
-        ScaledTanh(),
-        Subsampling(16, dtype=dtype),  # S4: (N, 16, 5, 5)
-        ScaledTanh(),
-        Conv2d(16, 120, 5, **kw),  # C5: (N, 120, 1, 1)
-        ScaledTanh(),
-        Flatten(),
-        Linear(120, 84, **kw),  # F6
-        ScaledTanh(),
-        RBFOutput(),  # (N, 10)
+        *_c1_to_rbf(dtype, kw),
     )
 
 
@@ -435,19 +445,6 @@ def LeNet1998(init="sqrt", dtype=np.float32, rng=None):
     model = Sequential(
         Pad(2),
         InputRange(-0.1, 1.175),
-        Conv2d(1, 6, 5, input_grad=False, **kw),  # C1: (N, 6, 28, 28)
-        ScaledTanh(),
-        Subsampling(6, dtype=dtype),  # S2: (N, 6, 14, 14)
-        ScaledTanh(),
-        MaskedConv2d(6, 16, 5, C3_TABLE, **kw),  # C3: (N, 16, 10, 10)
-        ScaledTanh(),
-        Subsampling(16, dtype=dtype),  # S4: (N, 16, 5, 5)
-        ScaledTanh(),
-        Conv2d(16, 120, 5, **kw),  # C5: (N, 120, 1, 1)
-        ScaledTanh(),
-        Flatten(),
-        Linear(120, 84, **kw),  # F6
-        ScaledTanh(),
-        RBFOutput(),  # (N, 10)
+        *_c1_to_rbf(dtype, kw),
     )
     return initialize_1998(model, rng, init)

@@ -24,20 +24,10 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from chromium import CHROMIUM, CHROMIUM_FLAGS
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-quic",
-]
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 TOKEN = "lenet-browser-test"
 # Every cell in the page (no virtual scrolling), no news or update pop-ups over the notebook.

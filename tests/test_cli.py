@@ -6,19 +6,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from mnist_files import write_split
 
 from lenet.__main__ import main
-
-
-@pytest.fixture
-def tiny_mnist(tmp_path):
-    folder = tmp_path / "mnist"
-    folder.mkdir()
-    # Raw (not gzipped) files: checked by their headers, never "repaired" by a download.
-    write_split(folder, "train", n=300, seed=1, gz=False)
-    write_split(folder, "test", n=100, seed=2, gz=False)
-    return folder
 
 
 def test_train_then_evaluate(tiny_mnist, tmp_path, capsys):

@@ -12,20 +12,10 @@ import sys
 
 import numpy as np
 import pytest
-from mnist_files import write_split
 
 import lenet
 from lenet import checkpoint
 from lenet.__main__ import main
-
-
-@pytest.fixture
-def tiny_mnist(tmp_path):
-    folder = tmp_path / "mnist"
-    folder.mkdir()
-    write_split(folder, "train", n=300, seed=1, gz=False)
-    write_split(folder, "test", n=100, seed=2, gz=False)
-    return folder
 
 
 def run_cli(*args, timeout=120):
