@@ -15,7 +15,6 @@ fails). Skipped with a message where no browser is installed; .ci/run installs D
 import json
 import os
 import re
-import shutil
 import socket
 import subprocess
 import sys
@@ -59,6 +58,27 @@ def wait_until(predicate, timeout, what, every=0.2):
         time.sleep(every)
 
 
+# The test's copy of a notebook starts with this cell: every training step then takes at least
+# 50 ms, so that a run lasts long enough to be watched and stopped on any machine (quick mode
+# trains on a few thousand images, under a second on a fast one). The waits still wait for states.
+SLOW_STEPS_CELL = {
+    "cell_type": "code",
+    "execution_count": None,
+    "id": "test-slow-steps",
+    "metadata": {},
+    "outputs": [],
+    "source": (
+        "import time\n"
+        "import lenet.models\n"
+        "_step = lenet.models.Sequential.forward_backward\n"
+        "def _at_least_50_ms(self, *args, **kwargs):\n"
+        "    time.sleep(0.05)\n"
+        "    return _step(self, *args, **kwargs)\n"
+        "lenet.models.Sequential.forward_backward = _at_least_50_ms"
+    ),
+}
+
+
 class Lab:
     """A JupyterLab server serving a copy of one notebook; REST calls with its token."""
 
@@ -66,7 +86,9 @@ class Lab:
         self.root = tmp_path / "lab"
         self.root.mkdir()
         self.name = notebook
-        shutil.copy(NOTEBOOKS / notebook, self.root / notebook)
+        copy = json.loads((NOTEBOOKS / notebook).read_text())
+        copy["cells"].insert(0, SLOW_STEPS_CELL)
+        (self.root / notebook).write_text(json.dumps(copy))
         settings = tmp_path / "settings"
         for relative, values in LAB_SETTINGS.items():
             (settings / relative).parent.mkdir(parents=True, exist_ok=True)
