@@ -13,11 +13,7 @@ import time
 import tracemalloc
 
 import numpy as np
-
-try:  # a development dependency: without it the BLAS line says so
-    from threadpoolctl import threadpool_info
-except ImportError:
-    threadpool_info = None
+from threadpoolctl import threadpool_info
 
 from lenet.data import iterate_minibatches
 from lenet.interop import to_torch
@@ -132,11 +128,7 @@ def run(images=60_000, batch_size=64, repeats=3, use_torch=True, profile=False, 
             import torch
         except ImportError:
             print("PyTorch is not installed: timing lenet only (pip install -e '.[torch]')")
-    blas = "unknown BLAS (pip install threadpoolctl to see it)"
-    if threadpool_info is not None:
-        blas = ", ".join(
-            f"{i['internal_api']} ({i['num_threads']} threads)" for i in threadpool_info()
-        )
+    blas = ", ".join(f"{i['internal_api']} ({i['num_threads']} threads)" for i in threadpool_info())
     batches = ", ".join(str(b) for b in sizes)
     print(f"LeNet-5, {images:,} images, batch {batches}, float32, SGD momentum {MOMENTUM}")
     print(f"numpy {np.__version__} with {blas or 'no BLAS found'}")

@@ -15,7 +15,9 @@ Every layer class defined in lenet registers itself in LAYER_TYPES under its cla
 that a checkpoint can rebuild it from its name and constructor_args().
 """
 
+import copy
 import inspect
+import threading
 
 import numpy as np
 
@@ -88,6 +90,16 @@ class Layer:
         Computed without allocating anything (checkpoints check a file against it first).
         """
         return {}
+
+    def sibling(self):
+        """A copy sharing this layer's parameter arrays, with its own forward cache and grads.
+
+        Sequential.forward_backward runs the chunks of a large batch on several threads, each
+        through siblings of the layers; the grads of the chunks are summed afterwards.
+        """
+        twin = copy.copy(self)
+        twin.grads, twin.curvature, twin._cache = {}, {}, None
+        return twin
 
     def clear_cache(self):
         """Drop what forward kept for backward (backward then needs a new forward)."""
@@ -261,7 +273,9 @@ class Conv2d(Layer):
         self.params["W"] = initial_weights(shapes["W"], fan_in, fan_out, init, rng, dtype)
         if self.bias:
             self.params["b"] = np.zeros(shapes["b"], dtype=dtype)
-        self._columns = None  # im2col's buffer, reused from batch to batch: C*K*K*H'*W'*N
+        # im2col's buffer (C*K*K*H'*W'*N), reused from batch to batch, one per thread: siblings
+        # share it, so that each thread of a chunked step has its own.
+        self._columns = threading.local()
 
     @classmethod
     def parameter_shapes(cls, in_channels, out_channels, kernel_size, bias=True, **_):
@@ -296,15 +310,16 @@ class Conv2d(Layer):
         k, s, o = self.kernel_size, self.stride, self.out_channels
         h_out, w_out = im2col.output_shape(xp.shape, k, s)
         # The matrix product reads each block of columns right after im2col wrote it, while it
-        # is still in cache; the blocks fill the reused buffer self._columns one after another.
+        # is still in cache; the blocks fill this thread's column buffer one after another.
         row_bytes = self.in_channels * k * k * w_out * n * W.dtype.itemsize
         rows_per_block = max(1, COLUMN_BLOCK_BYTES // row_bytes)
         size = self.in_channels * k * k * h_out * w_out * n
-        if self._columns is None or self._columns.size != size or self._columns.dtype != W.dtype:
-            self._columns = np.empty(size, dtype=W.dtype)
+        columns = getattr(self._columns, "buffer", None)
+        if columns is None or columns.size != size or columns.dtype != W.dtype:
+            columns = self._columns.buffer = np.empty(size, dtype=W.dtype)
         y = np.empty((o, h_out * w_out * n), dtype=W.dtype)  # (O, H'*W'*N)
         blocks = []
-        for rows, cols in im2col.column_blocks(xp, k, s, rows_per_block, out=self._columns):
+        for rows, cols in im2col.column_blocks(xp, k, s, rows_per_block, out=columns):
             outputs = slice(rows.start * w_out * n, rows.stop * w_out * n)
             np.matmul(W.reshape(o, -1), cols, out=y[:, outputs])
             blocks.append(cols)
@@ -324,8 +339,8 @@ class Conv2d(Layer):
         return total
 
     def clear_cache(self):
-        """Drop the forward cache and the column buffer."""
-        self._cache = self._columns = None
+        """Drop the forward cache and the column buffers."""
+        self._cache, self._columns = None, threading.local()
 
     def backward(self, dout):
         blocks, padded_shape = self._cached()

@@ -1,15 +1,31 @@
 """Models: Sequential stacks of layers, and the LeNet-5 builder (checkpoints: lenet.checkpoint)."""
 
+import copy
+
 import numpy as np
 
-from lenet import layers
+from lenet import cores, layers
 from lenet.rng import as_generator
 
-__all__ = ["Sequential", "LeNet5"]
+__all__ = ["Sequential", "LeNet5", "chunk_bounds"]
 
-# Samples per chunk in Sequential.forward_backward: a training step's working set for this many
-# 28 x 28 images of LeNet-5 fits in a core's cache, and larger batches are run in chunks.
-CHUNK_SIZE = 64
+# Most samples per chunk in Sequential.forward_backward: a training step's working set for this
+# many 28 x 28 images of LeNet-5 stays near a core's cache (measured fastest: 128).
+CHUNK_SIZE = 128
+
+
+def chunk_bounds(n, chunk_size):
+    """Where the chunks of a batch of n samples start and stop: [0, b1, ..., n].
+
+    One chunk below chunk_size samples; else near-equal chunks of at most chunk_size samples,
+    in an even number (at least 2, at most n), so that the cores of a common 2- or 4-core CPU
+    get equal shares. The chunks depend on n and chunk_size only, never on the machine.
+    """
+    if n < chunk_size:
+        return [0, n]
+    count = -(-n // chunk_size)  # ceil
+    count = min(n, max(2, count + count % 2))
+    return [n * i // count for i in range(count + 1)]
 
 
 class Sequential:
@@ -45,41 +61,53 @@ class Sequential:
         """One training step's forward and backward passes -> (mean loss, outputs).
 
         The same gradients as ``loss.forward(self.forward(x), targets)`` and then
-        ``self.backward(loss.backward())``, but a batch larger than chunk_size runs in
-        near-equal chunks of at most chunk_size samples: each chunk's forward and backward
-        stay in the CPU's cache, where one large batch would overflow it. loss must be a mean
-        over the samples (as every lenet loss is): a chunk of n_c of the batch's N samples then
-        contributes its gradient times n_c / N, and the grads summed over the chunks equal the
-        batch's (up to rounding). outputs: (N, ...) the model's outputs for x. The layers'
-        forward caches then hold the last chunk's, the grads the whole batch's.
+        ``self.backward(loss.backward())``, but a batch of chunk_size samples or more runs in
+        chunks (chunk_bounds), spread over the CPU's cores: each core works through its own
+        chunks with siblings of the layers (Layer.sibling), and each chunk's working set stays
+        near its core's cache, where one large batch would overflow it. loss must be a mean over
+        the samples (as every lenet loss is): a chunk of n_c of the batch's N samples then
+        contributes its gradient times n_c / N, and the grads summed over the chunks, in chunk
+        order, equal the batch's (up to rounding). outputs: (N, ...) the model's outputs for x.
+        The layers' forward caches then hold one chunk's, the grads the whole batch's.
         chunk_size=None: lenet.models.CHUNK_SIZE.
         """
-        chunk_size = CHUNK_SIZE if chunk_size is None else chunk_size
-        n = len(x)
-        chunks = -(-n // chunk_size)  # ceil
-        if chunks <= 1:
+        bounds = chunk_bounds(len(x), CHUNK_SIZE if chunk_size is None else chunk_size)
+        if len(bounds) == 2:
             outputs = self.forward(x)
             value = loss.forward(outputs, targets)
             self.backward(loss.backward())
             return value, outputs
-        bounds = [n * i // chunks for i in range(chunks + 1)]
-        total, outputs, sums = 0.0, [], None
-        for start, stop in zip(bounds[:-1], bounds[1:], strict=True):
-            out = self.forward(x[start:stop])
-            weight = (stop - start) / n
-            total += loss.forward(out, targets[start:stop]) * weight
-            self.backward(loss.backward() * weight)
-            outputs.append(out)
-            grads = [layer.grads for layer in self.layers if layer.params]
-            if sums is None:
-                sums = [{k: g.copy() for k, g in gs.items()} for gs in grads]
-            else:
-                for acc, gs in zip(sums, grads, strict=True):
-                    for k, g in gs.items():
-                        acc[k] += g
-        for layer, acc in zip((la for la in self.layers if la.params), sums, strict=True):
+        chunks = list(enumerate(zip(bounds[:-1], bounds[1:], strict=True)))
+        workers = min(cores.core_count(), len(chunks))
+        models = [self] + [self.sibling() for _ in range(workers - 1)]
+        losses = [loss] + [copy.copy(loss) for _ in range(workers - 1)]
+
+        def run_share(w):
+            """Forward and backward of worker w's chunks -> [(chunk, loss, outputs, grads)]."""
+            model, share_loss, done = models[w], losses[w], []
+            for i, (start, stop) in chunks[w::workers]:
+                out = model.forward(x[start:stop])
+                weight = (stop - start) / len(x)
+                value = share_loss.forward(out, targets[start:stop]) * weight
+                model.backward(share_loss.backward() * weight)
+                grads = [{k: g.copy() for k, g in la.grads.items()} for la in model.layers]
+                done.append((i, value, out, grads))
+            return done
+
+        shares = cores.run_on_cores(run_share, range(workers))
+        done = sorted((r for share in shares for r in share), key=lambda r: r[0])
+        sums = done[0][3]
+        for _, _, _, grads in done[1:]:
+            for acc, layer_grads in zip(sums, grads, strict=True):
+                for k, g in layer_grads.items():
+                    acc[k] += g
+        for layer, acc in zip(self.layers, sums, strict=True):
             layer.grads.update(acc)
-        return total, np.concatenate(outputs)
+        return sum(r[1] for r in done), np.concatenate([r[2] for r in done])
+
+    def sibling(self):
+        """The same network with its own forward caches and grads (see Layer.sibling)."""
+        return Sequential(*(layer.sibling() for layer in self.layers))
 
     def clear_cache(self):
         """Drop what every layer kept for backward (after evaluation, say)."""

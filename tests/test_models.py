@@ -1,7 +1,10 @@
 """Sequential and LeNet5: shapes, the ln 10 start, and the overfitting sanity check."""
 
+import threading
+
 import numpy as np
 import pytest
+import threadpoolctl
 
 import lenet
 
@@ -159,9 +162,74 @@ def test_forward_backward_weights_chunks_for_an_elementwise_mean_loss():
     )
     x, t = rng.standard_normal((11, 5)), rng.standard_normal((11, 3))
     loss = lenet.MSELoss()
-    value, _ = model.forward_backward(x, t, loss, chunk_size=4)  # 3, 4 and 4 samples
+    value, _ = model.forward_backward(x, t, loss, chunk_size=4)  # 2, 3, 3 and 3 samples
     chunked = [layer.grads["W"].copy() for layer in (model.layers[0], model.layers[2])]
     assert value == pytest.approx(loss.forward(model.forward(x), t), rel=1e-13)
     model.backward(loss.backward())
     for g, layer in zip(chunked, (model.layers[0], model.layers[2]), strict=True):
         np.testing.assert_allclose(g, layer.grads["W"], rtol=1e-12)
+
+
+@pytest.mark.parametrize("chunk_size", [1, 4, 16, 128])
+def test_chunk_bounds_cover_the_batch_in_near_equal_chunks(chunk_size):
+    for n in range(1, 600):
+        bounds = lenet.models.chunk_bounds(n, chunk_size)
+        sizes = np.diff(bounds)
+        assert bounds[0] == 0 and bounds[-1] == n
+        assert sizes.min() >= 1 and sizes.max() <= max(chunk_size, 1)
+        assert sizes.max() - sizes.min() <= 1
+        if n < chunk_size:
+            assert len(sizes) == 1
+        else:  # an even number, so that two cores get equal shares, unless 1 sample each
+            assert len(sizes) >= min(n, 2) and (len(sizes) % 2 == 0 or len(sizes) == n)
+
+
+@pytest.mark.parametrize(("dtype", "rtol"), [(np.float64, 1e-12), (np.float32, 1e-6)])
+def test_forward_backward_on_several_cores_gives_the_one_core_gradients(monkeypatch, dtype, rtol):
+    """Chunks run on 2 or 4 threads at once: the same loss, outputs and grads as on one."""
+    x, y = synthetic_digits(96, seed=3)
+    model = lenet.LeNet5(dtype=dtype, rng=0)
+    results = {}
+    for cores in (1, 2, 4):
+        monkeypatch.setattr(lenet.cores, "core_count", lambda cores=cores: cores)
+        results[cores] = _step_grads(model, x, y, chunk_size=12)  # 8 chunks of 12
+    one = results[1]
+    for many in (results[2], results[4]):
+        np.testing.assert_allclose(many[0], one[0], rtol=rtol)
+        np.testing.assert_allclose(many[1], one[1], rtol=rtol, atol=rtol)
+        for a, b in zip(many[2], one[2], strict=True):
+            for k in a:
+                np.testing.assert_allclose(a[k], b[k], rtol=0, atol=rtol * np.abs(b[k]).max())
+
+
+def test_forward_backward_on_several_cores_raises_a_chunks_error_and_restores_blas(
+    monkeypatch,
+):
+    """An error in a chunk on another thread reaches the caller; BLAS gets its threads back."""
+    monkeypatch.setattr(lenet.cores, "core_count", lambda: 2)
+
+    class FailsOnItsThread(lenet.ReLU):
+        def forward(self, x):
+            if threading.current_thread() is not threading.main_thread():
+                raise ValueError("bad chunk")
+            return super().forward(x)
+
+    model = lenet.Sequential(lenet.Flatten(), FailsOnItsThread(), lenet.Linear(4, 3, rng=0))
+    x, y = np.ones((8, 1, 2, 2), np.float32), np.zeros(8, dtype=int)
+    before = [i["num_threads"] for i in threadpoolctl.threadpool_info()]
+    with pytest.raises(ValueError, match="bad chunk"):
+        model.forward_backward(x, y, lenet.SoftmaxCrossEntropy(), chunk_size=4)
+    assert [i["num_threads"] for i in threadpoolctl.threadpool_info()] == before
+
+
+def test_a_sibling_shares_the_parameters_but_not_the_cache_or_grads():
+    model = lenet.LeNet5(rng=0)
+    twin = model.sibling()
+    x, y = synthetic_digits(4, seed=0)
+    loss = lenet.SoftmaxCrossEntropy()
+    model.forward_backward(x, y, loss)
+    for a, b in zip(model.layers, twin.layers, strict=True):
+        assert a.params is b.params and type(a) is type(b)
+        assert b.grads == {} and b._cache is None
+    twin.layers[0].params["W"] += 1.0  # the same arrays: a step on one is a step on both
+    np.testing.assert_array_equal(model.layers[0].params["W"], twin.layers[0].params["W"])
