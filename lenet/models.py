@@ -78,7 +78,9 @@ class Sequential:
             self.backward(loss.backward())
             return value, outputs
         chunks = list(enumerate(zip(bounds[:-1], bounds[1:], strict=True)))
-        workers = min(cores.core_count(), len(chunks))
+        # one core for layers of other kinds (objects with forward and backward only)
+        shareable = all(isinstance(layer, layers.Layer) for layer in self.layers)
+        workers = min(cores.core_count(), len(chunks)) if shareable else 1
         models = [self] + [self.sibling() for _ in range(workers - 1)]
         losses = [loss] + [copy.copy(loss) for _ in range(workers - 1)]
 
@@ -90,7 +92,12 @@ class Sequential:
                 weight = (stop - start) / len(x)
                 value = share_loss.forward(out, targets[start:stop]) * weight
                 model.backward(share_loss.backward() * weight)
-                grads = [{k: g.copy() for k, g in la.grads.items()} for la in model.layers]
+                grads = [
+                    {k: g.copy() for k, g in la.grads.items()}
+                    if getattr(la, "params", None)
+                    else {}
+                    for la in model.layers
+                ]
                 done.append((i, value, out, grads))
             return done
 
@@ -102,7 +109,8 @@ class Sequential:
                 for k, g in layer_grads.items():
                     acc[k] += g
         for layer, acc in zip(self.layers, sums, strict=True):
-            layer.grads.update(acc)
+            if acc:
+                layer.grads.update(acc)
         return sum(r[1] for r in done), np.concatenate([r[2] for r in done])
 
     def sibling(self):

@@ -233,3 +233,25 @@ def test_a_sibling_shares_the_parameters_but_not_the_cache_or_grads():
         assert b.grads == {} and b._cache is None
     twin.layers[0].params["W"] += 1.0  # the same arrays: a step on one is a step on both
     np.testing.assert_array_equal(model.layers[0].params["W"], twin.layers[0].params["W"])
+
+
+def test_forward_backward_in_chunks_takes_layers_of_other_kinds(monkeypatch):
+    """An object with forward and backward only (no params, no sibling) works in chunks too."""
+    monkeypatch.setattr(lenet.cores, "core_count", lambda: 2)
+
+    class Double:
+        def forward(self, x):
+            return 2 * x
+
+        def backward(self, dout):
+            return 2 * dout
+
+    model = lenet.Sequential(lenet.Linear(3, 4, dtype=np.float64, rng=0), Double())
+    x = np.random.default_rng(0).standard_normal((10, 3))
+    y = np.arange(10) % 4
+    loss = lenet.SoftmaxCrossEntropy()
+    value, _ = model.forward_backward(x, y, loss, chunk_size=3)
+    chunked = model.layers[0].grads["W"].copy()
+    assert value == pytest.approx(loss.forward(model.forward(x), y), rel=1e-13)
+    model.backward(loss.backward())
+    np.testing.assert_allclose(chunked, model.layers[0].grads["W"], rtol=1e-12)
