@@ -306,7 +306,7 @@ def test_fit_takes_another_loss():
 
 @pytest.mark.parametrize("chunk_size", [7, 16])
 def test_fit_in_chunks_gives_the_same_training_in_float64(monkeypatch, chunk_size):
-    """fit runs batches larger than lenet.models.CHUNK_SIZE in chunks: the same mathematics."""
+    """fit runs batches of lenet.models.CHUNK_SIZE or more in chunks: the same mathematics."""
     rng = np.random.default_rng(0)
     x = rng.random((100, 1, 8, 8))
     y = rng.integers(0, 3, 100)
