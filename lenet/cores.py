@@ -16,7 +16,7 @@ from threadpoolctl import ThreadpoolController
 __all__ = ["core_count", "run_on_cores"]
 
 _lock = threading.Lock()
-_pool, _pool_threads = None, 0
+_pool, _pool_threads, _pool_pid = None, 0, None
 _blas = None
 
 
@@ -33,10 +33,12 @@ def run_on_cores(task, shares):
     The first share runs in the calling thread. Returns when every share has finished, even when
     one raised (then the first error in share order is raised); BLAS's thread count is restored.
     """
-    global _pool, _pool_threads, _blas
+    global _pool, _pool_threads, _pool_pid, _blas
     if len(shares) == 1:
         return [task(shares[0])]
     with _lock:
+        if _pool_pid != os.getpid():  # a forked child has none of its parent's threads
+            _pool, _pool_threads, _pool_pid = None, 0, os.getpid()
         if _pool_threads < len(shares) - 1:
             if _pool is not None:
                 _pool.shutdown(wait=False)

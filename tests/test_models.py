@@ -1,6 +1,9 @@
 """Sequential and LeNet5: shapes, the ln 10 start, and the overfitting sanity check."""
 
+import os
+import signal
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -255,3 +258,29 @@ def test_forward_backward_in_chunks_takes_layers_of_other_kinds(monkeypatch):
     assert value == pytest.approx(loss.forward(model.forward(x), y), rel=1e-13)
     model.backward(loss.backward())
     np.testing.assert_allclose(chunked, model.layers[0].grads["W"], rtol=1e-12)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_forward_backward_on_several_cores_works_in_a_forked_child(monkeypatch):
+    """A child forked after a chunked step has none of the parent's threads: it makes its own."""
+    monkeypatch.setattr(lenet.cores, "core_count", lambda: 2)
+    model = lenet.LeNet5(rng=0)
+    x, y = synthetic_digits(16, seed=0)
+    loss = lenet.SoftmaxCrossEntropy()
+    model.forward_backward(x, y, loss, chunk_size=8)
+    expected = model.layers[0].grads["W"].copy()
+    pid = os.fork()
+    if pid == 0:  # the child: exit code 0 if the step gives the parent's gradients
+        try:
+            model.forward_backward(x, y, loss, chunk_size=8)
+            os._exit(0 if np.array_equal(model.layers[0].grads["W"], expected) else 1)
+        finally:
+            os._exit(2)
+    deadline = time.monotonic() + 60
+    while (done := os.waitpid(pid, os.WNOHANG))[0] == 0:
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            pytest.fail("the forked child's chunked step hung")
+        time.sleep(0.05)
+    assert os.waitstatus_to_exitcode(done[1]) == 0
