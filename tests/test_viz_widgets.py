@@ -227,6 +227,27 @@ def test_stop_mid_run_ends_it_within_a_second_keeping_the_finished_epochs():
     assert "<b>lr 0.01, batch 64</b> (test accuracy" in panel.legend.value
 
 
+def test_panel_at_batch_256_runs_its_chunks_on_two_cores_from_its_thread(monkeypatch):
+    """A big batch splits into chunks on the cores, from the panel's training thread too."""
+    monkeypatch.setattr(lenet.cores, "core_count", lambda: 2)
+    calls = []
+    run_on_cores = lenet.cores.run_on_cores
+
+    def spy(task, shares):
+        calls.append((threading.current_thread().name, len(shares)))
+        return run_on_cores(task, shares)
+
+    monkeypatch.setattr(lenet.cores, "run_on_cores", spy)
+    panel = widgets.TrainingPanel(data=bigger_data(), update_seconds=1e9)
+    panel.lr.value, panel.batch_size.value, panel.epochs.value = 0.02, 256, 2
+    result = panel.train()
+    assert len(result.history) == 2 and not result.stopped
+    assert np.isfinite(result.history.train_loss).all()
+    assert "test accuracy" in panel.result.value and not panel.running
+    assert calls and all(shares == 2 for _, shares in calls)  # 2 chunks of 128, one per core
+    assert all(name != threading.main_thread().name for name, _ in calls)
+
+
 def test_redraws_are_throttled_by_the_clock():
     frozen = widgets.TrainingPanel(data=tiny_data(), clock=lambda: 0.0)
     frozen.epochs.value = 3
