@@ -249,10 +249,15 @@ def run(settings, data=None, callback=None, progress=False, model=None, stop=Non
     test None (no test). Default: mnist_splits(). callback(history) runs after every epoch.
     model: the model to train, if built already by build_model(settings).
     stop, on_step: passed to train.fit (a stop request ends the run between two steps; the
-    Result then says stopped=True and skips the test).
+    Result then says stopped=True and skips the test). The 1998 recipe takes stop, not on_step.
     """
     if settings.model == "lenet1998":
-        return _run_1998(settings, data, callback, model)
+        if on_step is not None:
+            raise ValueError(
+                "on_step is not available for model='lenet1998' (its recipe is "
+                "lenet.paper1998.train_1998, which reports after every pass)"
+            )
+        return _run_1998(settings, data, callback, model, stop)
     (x_train, y_train), val, test = data if data is not None else mnist_splits()
     if settings.n_train is not None:
         x_train, y_train = x_train[: settings.n_train], y_train[: settings.n_train]
@@ -300,7 +305,7 @@ def run(settings, data=None, callback=None, progress=False, model=None, stop=Non
     return Result(settings, model, history, accuracy, predictions, seconds, diverged, stopped)
 
 
-def _run_1998(settings, data, callback, model):
+def _run_1998(settings, data, callback, model, stop):
     """run() for the 1998 LeNet-5: the paper's recipe (lenet.paper1998.train_1998) on the
     training images (validation images, if any, are not used), the test error after every
     pass. Its History: train_acc = 1 - the training error after the pass (on the first 10,000
@@ -336,13 +341,15 @@ def _run_1998(settings, data, callback, model):
             train_error_samples=10_000,
             rng=settings.seed,
             callback=after_pass,
+            stop=stop,
         )
         diverged = None
     except train.TrainingDiverged as err:
         record, diverged = None, str(err)
     seconds = time.perf_counter() - start
+    stopped = record is not None and record.stopped
     accuracy = predictions = None
-    if diverged is None and test is not None:
+    if diverged is None and not stopped and test is not None:
         error, predictions = paper1998.error_rate(model, *test)
         accuracy = 1 - error
     return Result(
@@ -353,5 +360,6 @@ def _run_1998(settings, data, callback, model):
         predictions,
         seconds,
         diverged,
+        stopped,
         test_errors=None if record is None else record.test_error,
     )

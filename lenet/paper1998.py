@@ -25,7 +25,7 @@ from lenet.data import iterate_minibatches
 from lenet.losses import MAPLoss
 from lenet.rng import as_generator
 from lenet.sdlm import SDLM, paper_eta
-from lenet.train import TrainingDiverged
+from lenet.train import TrainingDiverged, stop_requested
 
 __all__ = ["PAPER_RESULTS", "PAPER_MU", "MU", "Record1998", "error_rate", "train_1998"]
 
@@ -53,6 +53,7 @@ class Record1998:
     seconds: list = dataclasses.field(default_factory=list)
     batch_size: int = 1
     distorted: bool = False
+    stopped: bool = False  # a stop request ended training before the last pass
 
     def __len__(self):
         return len(self.epoch)
@@ -98,6 +99,7 @@ def train_1998(
     rng=0,
     callback=None,
     verbose=False,
+    stop=None,
 ):
     """Train model the paper's way; returns a Record1998 of the passes.
 
@@ -107,7 +109,9 @@ def train_1998(
     applied to the whole training set at the start of every pass. The training error is
     measured after each pass on the undistorted training images (the first
     train_error_samples of them when given); the test error on test_data. callback(record)
-    runs after every pass; verbose prints a line per pass.
+    runs after every pass; verbose prints a line per pass. stop (None, a threading.Event or a
+    callable, as for train.fit): a request ends training between two steps; the unfinished pass
+    is not recorded, and record.stopped is True.
     """
     positive_int("epochs", epochs)
     positive_int("batch_size", batch_size)
@@ -127,6 +131,9 @@ def train_1998(
         total = 0.0
         with np.errstate(over="ignore", invalid="ignore"):
             for xb, yb in iterate_minibatches(x_pass, y_train, batch_size, rng=rng):
+                if stop_requested(stop):
+                    record.stopped = True
+                    return record
                 value = loss.forward(model.forward(xb), yb)
                 if not math.isfinite(value):
                     raise TrainingDiverged(

@@ -86,3 +86,23 @@ def test_each_model_brings_its_own_recipe():
     paper = experiment.Settings(model="lenet1998")
     assert (paper.epochs, paper.batch_size) == (20, 16)
     assert experiment.Settings(model="lenet1998", epochs=3).epochs == 3
+
+
+def test_a_stop_request_ends_a_1998_run_between_two_steps():
+    """The 1998 recipe honours stop as fit does: the run says stopped and skips the test."""
+    steps = []
+
+    def stop():  # asks to stop at the 5th step of the second pass
+        steps.append(1)
+        return len(steps) > 8 + 4
+
+    settings = experiment.Settings(model="lenet1998", epochs=3, batch_size=32, n_train=256)
+    result = experiment.run(settings, tiny_data(), stop=stop)
+    assert result.stopped and result.diverged is None
+    assert len(result.history) == 1 and len(result.test_errors) == 1  # the one finished pass
+    assert result.test_accuracy is None
+    assert result.verdict().startswith("Stopped after 1 finished epoch.")
+    whole = experiment.run(settings, tiny_data())
+    assert not whole.stopped and len(whole.history) == 3 and whole.test_accuracy is not None
+    with pytest.raises(ValueError, match="on_step is not available for model='lenet1998'"):
+        experiment.run(settings, tiny_data(), on_step=lambda *args: None)
