@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from chromium import CHROMIUM, CHROMIUM_FLAGS
+from chromium import CHROMIUM, CHROMIUM_FLAGS, evidence_on_failure, shot
 
 pytestmark = pytest.mark.browser
 
@@ -67,17 +67,13 @@ def offline_page(tmp_path):
             browser.close()
 
 
-def shot(page, tmp_path, name, full_page=True):
-    page.screenshot(path=str(tmp_path / f"{name}.png"), full_page=full_page)
-
-
 def wait_for_math(page):
     page.wait_for_selector("html[data-math='typeset']", state="attached", timeout=60_000)
 
 
 def test_reader_browses_the_site(built, offline_page, tmp_path):
     page, outside, errors = offline_page
-    try:
+    with evidence_on_failure(page, tmp_path):
         page.goto((built / "site" / "index.html").as_uri())
         wait_for_math(page)
         entries = page.locator("ol.lenet-notebooks > li")
@@ -114,15 +110,11 @@ def test_reader_browses_the_site(built, offline_page, tmp_path):
 
         assert not outside, f"requests left the machine: {outside}"
         assert not errors, errors
-    except Exception:
-        shot(page, tmp_path, "failure")
-        print(f"screenshots are in {tmp_path}")
-        raise
 
 
 def test_lecturer_steps_through_slides(built, offline_page, tmp_path):
     page, outside, errors = offline_page
-    try:
+    with evidence_on_failure(page, tmp_path):
         page.goto((built / "slides" / f"{CONVOLUTION}.slides.html").as_uri())
         page.wait_for_selector(".reveal.ready", state="attached", timeout=60_000)
         wait_for_math(page)
@@ -146,7 +138,3 @@ def test_lecturer_steps_through_slides(built, offline_page, tmp_path):
 
         assert not outside, f"requests left the machine: {outside}"
         assert not errors, errors
-    except Exception:
-        shot(page, tmp_path, "failure")
-        print(f"screenshots are in {tmp_path}")
-        raise
