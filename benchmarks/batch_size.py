@@ -11,7 +11,7 @@ allocates at each batch size (compare with the CPU's last-level cache, e.g. `lsc
 import argparse
 import statistics
 
-from lenet import bench
+from lenet.training import bench
 
 
 def main(argv=None):

@@ -23,13 +23,13 @@ import time  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from lenet import classic, data  # noqa: E402
-from lenet.distortions import Distorter  # noqa: E402
+from lenet import data, paper1998  # noqa: E402
+from lenet.data.distortions import Distorter  # noqa: E402
 from lenet.paper1998 import MU, PAPER_MU, PAPER_RESULTS, error_rate, train_1998  # noqa: E402
 
 
 def run_1998(args, train_data, test_data):
-    model = classic.LeNet1998(init=args.init, rng=args.seed)
+    model = paper1998.LeNet1998(init=args.init, rng=args.seed)
     record = train_1998(
         model,
         train_data,
@@ -49,7 +49,7 @@ def run_modern(args, train_data, test_data):
     """The modern LeNet-5 with the command line's recipe (SGD 0.05, momentum 0.9, weight decay
     1e-3, x0.8 per epoch, batch 64), optionally on freshly distorted data each epoch."""
     from lenet import SGD, LeNet5
-    from lenet.train import fit
+    from lenet.training import fit
 
     model = LeNet5(rng=args.seed)
     opt = SGD(model, lr=0.05, momentum=0.9, weight_decay=1e-3)
@@ -81,7 +81,7 @@ def main():
     parser.add_argument("--passes", type=int, default=20)
     parser.add_argument("--batch-size", type=int, default=16, help="1: the paper's steps")
     parser.add_argument("--distort", action="store_true")
-    parser.add_argument("--init", choices=classic.INIT_RULES, default="sqrt")
+    parser.add_argument("--init", choices=paper1998.INIT_RULES, default="sqrt")
     parser.add_argument("--mu", type=float, default=MU, help=f"SDLM's mu (the paper: {PAPER_MU})")
     parser.add_argument("--limit", type=int, help="train on the first N training images")
     parser.add_argument(

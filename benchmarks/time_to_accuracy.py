@@ -10,7 +10,8 @@ and the training seconds up to it, at which the test accuracy reaches the target
 import argparse
 import sys
 
-from lenet import experiment, train
+from lenet import training
+from lenet.training import experiment
 
 
 def main(argv=None):
@@ -37,7 +38,7 @@ def main(argv=None):
     reached = []
 
     def after_epoch(history):
-        accuracy = train.evaluate(model, *splits[2])[1]
+        accuracy = training.evaluate(model, *splits[2])[1]
         seconds = sum(history.seconds)
         print(
             f"epoch {history.epoch[-1]}: test accuracy {accuracy:.2%}, {seconds:.1f} s of training",

@@ -12,10 +12,10 @@ the cache misses per image at batch 64 and 256 with a simulated 32 MB last-level
 
 import argparse
 
-from lenet import bench
-from lenet.losses import SoftmaxCrossEntropy
-from lenet.models import LeNet5
-from lenet.optim import SGD
+from lenet.nn.losses import SoftmaxCrossEntropy
+from lenet.nn.models import LeNet5
+from lenet.nn.optim import SGD
+from lenet.training import bench
 
 
 def main(argv=None):

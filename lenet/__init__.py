@@ -1,8 +1,7 @@
 """lenet: a numpy CNN you can read, check and train."""
 
-from lenet.checkpoint import load, save
-from lenet.gradcheck import check_layer, check_loss, numerical_gradient, relative_error
-from lenet.layers import (
+from lenet.nn.gradcheck import check_layer, check_loss, numerical_gradient, relative_error
+from lenet.nn.layers import (
     AvgPool2d,
     Conv2d,
     Flatten,
@@ -14,9 +13,10 @@ from lenet.layers import (
     Sigmoid,
     Tanh,
 )
-from lenet.losses import MAPLoss, MSELoss, SoftmaxCrossEntropy, log_softmax, softmax
-from lenet.models import LeNet5, Sequential
-from lenet.optim import SGD, Adam, ExponentialDecay, StepDecay
+from lenet.nn.losses import MAPLoss, MSELoss, SoftmaxCrossEntropy, log_softmax, softmax
+from lenet.nn.models import LeNet5, Sequential
+from lenet.nn.optim import SGD, Adam, ExponentialDecay, StepDecay
+from lenet.training.checkpoint import load, save
 
 __version__ = "0.1.0"
 

@@ -1,6 +1,6 @@
 """The command line: python -m lenet train | evaluate | bench.
 
-It parses arguments and prints; lenet.experiment does the training. Exit codes: 0 done,
+It parses arguments and prints; lenet.training.experiment does the training. Exit codes: 0 done,
 1 an error (missing or corrupt data, an unreadable checkpoint, a diverged run, a failed save),
 2 bad arguments (including an output path that cannot be written), 130 Ctrl-C, 143 SIGTERM.
 """
@@ -12,8 +12,11 @@ import sys
 
 import numpy as np
 
-from lenet import bench, checkpoint, data, experiment, files, student, train
-from lenet.checks import (
+from lenet import data, training
+from lenet.teaching import student
+from lenet.training import bench, checkpoint, experiment
+from lenet.utils import files
+from lenet.utils.checks import (
     non_negative_int,
     non_negative_number,
     number_in,
@@ -46,7 +49,7 @@ class Terminated(KeyboardInterrupt):
 
 
 def _checked(check, convert=float):
-    """An argparse type: the text converted, then checked by a lenet.checks function."""
+    """An argparse type: the text converted, then checked by a lenet.utils.checks function."""
 
     def parse(text):
         try:
@@ -264,7 +267,7 @@ class _BestEpoch:
         if hasattr(history, "passes"):  # lenet1998: the paper's numbers, every pass
             print(history.passes.summary(), flush=True)
         elif self.quiet:
-            print(train.epoch_summary(history), flush=True)
+            print(training.epoch_summary(history), flush=True)
         score = (
             history.val_acc[-1] if not math.isnan(history.val_acc[-1]) else history.train_acc[-1]
         )
@@ -326,7 +329,7 @@ def run_train(args):
             _save(best.model, args.output)
         raise
     if result.diverged:
-        raise train.TrainingDiverged(result.diverged)
+        raise training.TrainingDiverged(result.diverged)
     history = result.history
     if history.stopped_epoch is not None:
         print(
@@ -356,8 +359,8 @@ def run_train(args):
 def run_evaluate(args):
     model = checkpoint.load(args.model)
     x_test, y_test = data.load_mnist("test", root=args.data_dir)
-    loss, accuracy, predictions = train.evaluate(model, x_test, y_test)
-    cm = train.confusion_matrix(y_test, predictions)
+    loss, accuracy, predictions = training.evaluate(model, x_test, y_test)
+    cm = training.confusion_matrix(y_test, predictions)
     print(f"{args.model}: test loss {loss:.4f}, accuracy {accuracy:.2%} on {len(y_test):,} images")
     per_class = [
         f"{d}: {cm[d, d] / cm[d].sum():.1%}" if cm[d].sum() else f"{d}: -" for d in range(10)
@@ -414,7 +417,7 @@ def main(argv=None):
     except data.DataError as err:  # worded for the command line: --data-dir, not `root`
         print(f"error: {err.explain(root_name='--data-dir')}", file=sys.stderr)
         return 1
-    except (OSError, ValueError, train.TrainingDiverged) as err:
+    except (OSError, ValueError, training.TrainingDiverged) as err:
         # Missing or corrupt data, a bad checkpoint, a failed save, a diverged run:
         # the message says it all.
         print(f"error: {err}", file=sys.stderr)

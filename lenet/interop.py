@@ -14,8 +14,8 @@ torch is imported only inside the two functions: ``import lenet.interop`` works 
 
 import numpy as np
 
-from lenet import layers
-from lenet.models import Sequential
+from lenet.nn import layers
+from lenet.nn.models import Sequential
 
 __all__ = ["LAYER_MAP", "from_torch", "layer_map", "to_torch"]
 

@@ -69,12 +69,12 @@ SLOW_STEPS_CELL = {
     "outputs": [],
     "source": (
         "import time\n"
-        "import lenet.models\n"
-        "_step = lenet.models.Sequential.forward_backward\n"
+        "import lenet.nn.models\n"
+        "_step = lenet.nn.models.Sequential.forward_backward\n"
         "def _at_least_50_ms(self, *args, **kwargs):\n"
         "    time.sleep(0.05)\n"
         "    return _step(self, *args, **kwargs)\n"
-        "lenet.models.Sequential.forward_backward = _at_least_50_ms"
+        "lenet.nn.models.Sequential.forward_backward = _at_least_50_ms"
     ),
 }
 

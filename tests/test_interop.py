@@ -166,7 +166,9 @@ def test_mapping_table():
     rows = interop.layer_map()
     assert [row[0] for row in rows] == list(interop.LAYER_MAP)
     assert {row[0] for row in rows} == {
-        name for name, cls in lenet.layers.LAYER_TYPES.items() if cls.__module__ == "lenet.layers"
+        name
+        for name, cls in lenet.nn.layers.LAYER_TYPES.items()
+        if cls.__module__ == "lenet.nn.layers"
     }
     assert all(hasattr(nn, theirs.removeprefix("nn.")) for _, theirs, _ in rows)
     assert "transposed" in interop.LAYER_MAP["Linear"][1]

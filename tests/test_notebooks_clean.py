@@ -23,4 +23,4 @@ def test_committed_without_outputs_and_ending_with_try_it(path):
     assert "Try it" in "".join(nb["cells"][-1]["source"])
     code = "".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
     assert "assert" in code  # every notebook checks something that can fail
-    assert "LENET_QUICK" not in code  # quick mode is read in one place: lenet.config
+    assert "LENET_QUICK" not in code  # quick mode is read in one place: lenet.utils.config

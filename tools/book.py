@@ -4,7 +4,7 @@
     python tools/book.py slides [--out notebooks] [NOTEBOOK ...]   # what `make slides` runs
 
 Without NOTEBOOK arguments, every notebooks/NN_*.ipynb is built, in order. Both commands first
-execute the notebooks (quick mode unless LENET_QUICK=0, read by lenet.config) and keep each
+execute the notebooks (quick mode unless LENET_QUICK=0, read by lenet.utils.config) and keep each
 executed copy in build/executed/ under a key made of the notebook, the lenet package's sources
 and the quick-mode switch: `make book slides` runs every notebook once, and a second build only
 renders again.
@@ -39,8 +39,10 @@ KERNEL_TIMEOUT = 1800  # seconds for one cell: full-data training cells take min
 
 
 def lenet_config():
-    """lenet/config.py, where LENET_QUICK is read, loaded alone (without the whole package)."""
-    spec = importlib.util.spec_from_file_location("lenet_config", ROOT / "lenet" / "config.py")
+    """lenet/utils/config.py, where LENET_QUICK is read, loaded alone (not the whole package)."""
+    spec = importlib.util.spec_from_file_location(
+        "lenet_config", ROOT / "lenet" / "utils" / "config.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from lenet.checks import image_label_pair, is_int, positive_int
+from lenet.utils.checks import image_label_pair, is_int, positive_int
 
 __all__ = ["train_val_split", "iterate_minibatches"]
 

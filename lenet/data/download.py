@@ -5,7 +5,7 @@
 Where the files are looked for: ``root`` if given, else ``$LENET_DATA_DIR``, else the ``data/``
 folder of this checkout (for an editable install), else a per-user cache folder.
 
-A download streams into a hidden temporary file beside the target (lenet.files.atomic_write:
+A download streams into a hidden temporary file beside the target (lenet.utils.files.atomic_write:
 the umask's permissions, removed on any exception) and is renamed only once its sha256 checks.
 A mirror that fails, stalls (less than ``min_speed`` bytes per second over ``timeout`` seconds)
 or misses the ``deadline`` for the file is reported on stderr, and the next mirror is tried.
@@ -23,10 +23,10 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from lenet.checks import non_negative_number, number_in
 from lenet.data.errors import DataFileError, DataFolderError, DataNotFoundError
 from lenet.data.idx import looks_like_html
-from lenet.files import atomic_write, check_writable, remove_stale_temporaries
+from lenet.utils.checks import non_negative_number, number_in
+from lenet.utils.files import atomic_write, check_writable, remove_stale_temporaries
 
 __all__ = [
     "TIMEOUT",

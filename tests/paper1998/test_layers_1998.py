@@ -1,0 +1,187 @@
+"""The 1998 LeNet-5: gradient checks, the paper's connection table, fixed RBF prototypes."""
+
+import numpy as np
+import pytest
+
+import lenet
+from lenet import paper1998
+from lenet.nn.gradcheck import check_layer
+
+F64 = np.float64
+
+
+def rng(seed=0):
+    return np.random.default_rng(seed)
+
+
+# Table I of LeCun et al. (1998), as printed: rows are the S2 maps 0-5, columns the C3 maps 0-15.
+PAPER_TABLE_I = """
+X . . . X X X . . X X X X . X X
+X X . . . X X X . . X X X X . X
+X X X . . . X X X . . X . X X X
+. X X X . . X X X X . . X . X X
+. . X X X . . X X X X . X X . X
+. . . X X X . . X X X X . X X X
+"""
+
+
+def test_connection_table_is_the_papers_cell_for_cell():
+    rows = [line.split() for line in PAPER_TABLE_I.strip().splitlines()]
+    expected = np.array([[cell == "X" for cell in row] for row in rows])  # (6, 16)
+    np.testing.assert_array_equal(paper1998.C3_TABLE, expected.T)
+    counts = paper1998.C3_TABLE.sum(axis=1)
+    assert counts.tolist() == [3] * 6 + [4] * 9 + [6]
+
+
+def test_prototypes_are_distinct_7_by_12_bitmaps():
+    bitmaps = paper1998.DIGIT_BITMAPS
+    assert bitmaps.shape == (10, 12, 7)
+    assert set(np.unique(bitmaps)) == {-1.0, 1.0}
+    flat = bitmaps.reshape(10, -1)
+    distances = ((flat[:, None] - flat[None]) ** 2).sum(axis=2)
+    assert (distances[~np.eye(10, dtype=bool)] > 0).all()
+
+
+def test_subsampling_gradients():
+    layer = paper1998.Subsampling(3, dtype=F64, rng=0)
+    layer.params["coef"][:] = rng(1).standard_normal(3)
+    layer.params["bias"][:] = rng(2).standard_normal(3)
+    errors = check_layer(layer, rng(3).standard_normal((2, 3, 6, 8)))
+    assert set(errors) == {"x", "coef", "bias"} and max(errors.values()) < 1e-6
+
+
+def test_subsampling_forward_is_scaled_window_sum():
+    layer = paper1998.Subsampling(1, dtype=F64)
+    layer.params["coef"][:] = 2.0
+    layer.params["bias"][:] = 1.0
+    x = np.arange(16.0).reshape(1, 1, 4, 4)
+    expected = 2 * x.reshape(2, 2, 2, 2).sum(axis=(1, 3)) + 1
+    np.testing.assert_allclose(layer.forward(x)[0, 0], expected)
+
+
+def test_masked_convolution_gradients_and_mask():
+    layer = paper1998.MaskedConv2d(6, 16, 5, paper1998.C3_TABLE, dtype=F64, rng=4)
+    W = layer.params["W"]
+    assert (W[~paper1998.C3_TABLE] == 0).all() and (W[paper1998.C3_TABLE] != 0).all()
+    errors = check_layer(layer, rng(5).standard_normal((2, 6, 7, 7)))
+    assert max(errors.values()) < 1e-6
+    assert (layer.grads["W"][~paper1998.C3_TABLE] == 0).all()
+    assert layer.parameter_count() == 60 * 25 + 16  # 1,516 as in the paper
+
+
+@pytest.mark.parametrize(
+    "make_opt",
+    [
+        lambda m: lenet.SGD(m, lr=0.05, momentum=0.9, nesterov=True, weight_decay=1e-3),
+        lambda m: lenet.Adam(m, lr=0.01, weight_decay=1e-3),
+    ],
+    ids=["sgd", "adam"],
+)
+def test_masked_weights_stay_zero_through_training(make_opt):
+    model = lenet.Sequential(
+        paper1998.MaskedConv2d(6, 16, 5, paper1998.C3_TABLE, rng=0),
+        lenet.Flatten(),
+        lenet.Linear(16 * 4 * 4, 3, rng=1),
+    )
+    opt = make_opt(model)
+    loss = lenet.SoftmaxCrossEntropy()
+    x, y = rng(6).standard_normal((8, 6, 8, 8)), rng(7).integers(0, 3, 8)
+    for _ in range(5):
+        loss.forward(model.forward(x), y)
+        model.backward(loss.backward())
+        opt.step()
+    W = model.layers[0].params["W"]
+    assert (W[~paper1998.C3_TABLE] == 0).all()
+
+
+def test_mask_table_shape_is_checked():
+    with pytest.raises(ValueError, match=r"table must have shape .* \(16, 6\), got \(6, 16\)"):
+        paper1998.MaskedConv2d(6, 16, 5, paper1998.C3_TABLE.T)
+
+
+def test_scaled_tanh():
+    layer = paper1998.ScaledTanh()
+    assert layer.forward(np.array([[1.0]]))[0, 0] == pytest.approx(1.0, abs=2e-3)  # f(1) ~ 1
+    assert check_layer(layer, rng(8).standard_normal((3, 5)))["x"] < 1e-6
+
+
+def test_rbf_output_values_and_gradient():
+    layer = paper1998.RBFOutput()
+    x = rng(9).standard_normal((4, 84))
+    w = paper1998.DIGIT_BITMAPS.reshape(10, 84)
+    expected = -((x[:, None, :] - w[None]) ** 2).sum(axis=2)
+    np.testing.assert_allclose(layer.forward(x), expected, rtol=1e-10)
+    assert layer.params == {}  # the prototypes are fixed, never trained
+    assert check_layer(layer, x)["x"] < 1e-6
+    # a perfect prototype is the closest: its digit is the prediction
+    assert layer.forward(w[[3]]).argmax() == 3
+
+
+def test_pad_and_binarize():
+    assert check_layer(paper1998.Pad(2), rng(10).standard_normal((2, 1, 3, 4)))["x"] < 1e-6
+    x = np.array([[[[0.1, 0.2, 0.5]]]])
+    np.testing.assert_array_equal(paper1998.Binarize(40 / 255).forward(x), [[[[0, 1, 1]]]])
+    # a step function: zero gradient, analytic and numeric (no input sits at the threshold)
+    assert check_layer(paper1998.Binarize(0.5), rng(14).random((2, 1, 3, 4)))["x"] == 0
+    with pytest.raises(ValueError, match="threshold must lie in"):
+        paper1998.Binarize(40)  # 0-255 units by mistake
+
+
+@pytest.mark.parametrize(
+    ("binarize", "threshold"), [(False, None), (None, None), (True, 40 / 255), (0.5, 0.5)]
+)
+def test_binarize_option(binarize, threshold):
+    first = paper1998.ClassicLeNet5(binarize=binarize, rng=0).layers[0]
+    if threshold is None:
+        assert isinstance(first, paper1998.Pad)
+    else:
+        assert isinstance(first, paper1998.Binarize) and first.threshold == threshold
+
+
+def test_module_constants_are_read_only():
+    with pytest.raises(ValueError, match="read-only"):
+        paper1998.C3_TABLE[0, 5] = True
+    with pytest.raises(ValueError, match="read-only"):
+        paper1998.RBFOutput.prototypes[0, 0] = 0.0
+
+
+@pytest.mark.parametrize("n", [1, 8])
+def test_classic_lenet5_shapes_and_parameters(n):
+    model = paper1998.ClassicLeNet5(binarize=True, rng=0)
+    assert model.forward(rng().random((n, 1, 28, 28), dtype=np.float32)).shape == (n, 10)
+    assert paper1998.ClassicLeNet5(rng=0).parameter_count() == 60_000  # as the paper counts
+
+
+def test_classic_lenet5_save_load_round_trip(tmp_path):
+    model = paper1998.ClassicLeNet5(binarize=0.3, rng=1)
+    lenet.save(model, tmp_path / "paper1998.npz")
+    loaded = lenet.load(tmp_path / "paper1998.npz")
+    x = rng().random((3, 1, 28, 28), dtype=np.float32)
+    np.testing.assert_array_equal(loaded.forward(x), model.forward(x))
+    assert [type(a) for a in loaded.layers] == [type(b) for b in model.layers]
+
+
+def test_classic_lenet5_overfits_32_samples():
+    model = paper1998.ClassicLeNet5(rng=0)
+    x, y = rng(11).random((32, 1, 28, 28), dtype=np.float32), rng(12).integers(0, 10, 32)
+    loss = lenet.SoftmaxCrossEntropy()
+    opt = lenet.Adam(model, lr=3e-3)
+    for _ in range(150):
+        loss.forward(model.forward(x), y)
+        model.backward(loss.backward())
+        opt.step()
+    assert np.mean(model.forward(x).argmax(axis=1) == y) == 1.0
+
+
+def test_whole_classic_net_gradient_check():
+    model = paper1998.ClassicLeNet5(dtype=F64, rng=2)
+    x, y = rng(13).random((2, 1, 28, 28)), np.array([4, 9])
+    loss = lenet.SoftmaxCrossEntropy()
+    loss.forward(model.forward(x), y)
+    model.backward(loss.backward())
+    s2 = model.layers[3]
+    analytic = s2.grads["coef"].copy()
+    numeric = lenet.numerical_gradient(
+        lambda _: loss.forward(model.forward(x), y), s2.params["coef"]
+    )
+    assert lenet.relative_error(analytic, numeric) < 1e-6

@@ -1,0 +1,206 @@
+"""The command line under faults: bad outputs, existing models, Ctrl-C, SIGTERM, a full disk.
+
+Each case as a user meets it: run as a subprocess where the process matters (signals, exit codes),
+with the exit code, a message naming the file or the argument, and never a traceback.
+"""
+
+import errno
+import os
+import signal
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import lenet
+from lenet.__main__ import main
+from lenet.training import checkpoint
+
+
+def run_cli(*args, timeout=120):
+    """python -m lenet args... in a subprocess -> CompletedProcess (text)."""
+    return subprocess.run(
+        [sys.executable, "-m", "lenet", *args], capture_output=True, text=True, timeout=timeout
+    )
+
+
+def train_args(data, output, *extra):
+    return ["train", "--data-dir", str(data), "--val", "50", "--limit", "200", "--epochs", "1",
+            "--quiet", "--output", str(output), *extra]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("make_output", "reason"),
+    [
+        (lambda tmp: "/proc/lenet-model.npz", "cannot write /proc/lenet-model.npz"),
+        (lambda tmp: (tmp / "folder.npz").mkdir() or tmp / "folder.npz", "an existing folder"),
+        (
+            lambda tmp: (tmp / "afile").write_text("") or tmp / "afile" / "m.npz",
+            "is a file, not a folder",
+        ),
+    ],
+    ids=["proc", "existing-folder", "parent-is-a-file"],
+)
+def test_a_bad_output_is_found_before_training(tiny_mnist, tmp_path, make_output, reason):
+    output = make_output(tmp_path)
+    result = run_cli(*train_args(tiny_mnist, output))
+    assert result.returncode == 2
+    assert str(output) in result.stderr and reason in result.stderr
+    assert "argument --output" in result.stderr
+    assert "epoch 1" not in result.stdout  # nothing was trained
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write into read-only folders")
+def test_a_read_only_folder_is_found_before_training(tiny_mnist, tmp_path):
+    folder = tmp_path / "ro"
+    folder.mkdir(mode=0o555)
+    result = run_cli(*train_args(tiny_mnist, folder / "m.npz"))
+    assert result.returncode == 2 and "Permission denied" in result.stderr
+
+
+def test_a_second_run_keeps_the_first_model(tiny_mnist, tmp_path):
+    output = tmp_path / "checkpoints" / "lenet5.npz"
+    first = run_cli(*train_args(tiny_mnist, output, "--seed", "1"))
+    assert first.returncode == 0, first.stderr
+    first_bytes = output.read_bytes()
+    second = run_cli(*train_args(tiny_mnist, output, "--seed", "2"))
+    assert second.returncode == 0, second.stderr
+    kept = tmp_path / "checkpoints" / "lenet5.1.npz"
+    assert f"the previous model at {output} is kept as {kept}" in second.stdout
+    assert f"saved the model to {output}" in second.stdout
+    assert kept.read_bytes() == first_bytes
+    assert second.stdout.splitlines()[-1].startswith("test accuracy:")
+
+
+def test_a_failed_save_prints_the_results_first(tiny_mnist, tmp_path, monkeypatch, capsys):
+    def disk_full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(checkpoint, "save", disk_full)
+    output = tmp_path / "m.npz"
+    assert main(train_args(tiny_mnist, output)) == 1
+    captured = capsys.readouterr()
+    assert captured.out.splitlines()[-1].startswith("test accuracy:")
+    assert f"could not save the model to {output}" in captured.err
+    assert "No space left on device" in captured.err
+
+
+def test_ctrl_c_keeps_the_best_finished_epoch(tiny_mnist, tmp_path, monkeypatch, capsys):
+    real_fit = lenet.training.fit
+
+    def fit_then_interrupt(*args, callback=None, **kwargs):
+        def after_epoch(history):
+            callback(history)
+            if history.epoch[-1] == 2:
+                raise KeyboardInterrupt
+
+        return real_fit(*args, callback=after_epoch, **kwargs)
+
+    monkeypatch.setattr(lenet.training.loop, "fit", fit_then_interrupt)
+    output = tmp_path / "m.npz"
+    args = train_args(tiny_mnist, output)
+    args[args.index("--epochs") + 1] = "5"
+    assert main(args) == 130
+    captured = capsys.readouterr()
+    assert "interrupted; keeping the model of epoch" in captured.err
+    assert f"saved the model to {output}" in captured.out
+    assert lenet.load(output).forward(np.zeros((1, 1, 28, 28), np.float32)).shape == (1, 10)
+
+
+def test_sigterm_exits_143_and_leaves_no_temporary_file(tiny_mnist, tmp_path):
+    output = tmp_path / "m.npz"
+    args = train_args(tiny_mnist, output)
+    args[args.index("--epochs") + 1] = "1000"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "lenet", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout.readline().startswith("training ")  # training has started
+    process.send_signal(signal.SIGTERM)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 143
+    assert "terminated" in err and "Traceback" not in err
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--epoch", "3"], "unrecognized arguments: --epoch"),  # no prefix matching
+        (["--optimizer", "adam", "--momentum", "0.5"], "--momentum applies to sgd only"),
+        (["--val", "300"], "argument --val: expected fewer validation images than the 300"),
+    ],
+)
+def test_arguments_refused_with_exit_2(tiny_mnist, tmp_path, extra, message):
+    args = train_args(tiny_mnist, tmp_path / "m.npz")
+    args.remove("--val")
+    args.remove("50")
+    result = run_cli(*args, *extra)
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_run_at_chance_level_says_so(tiny_mnist, tmp_path):
+    result = run_cli(*train_args(tiny_mnist, tmp_path / "m.npz", "--lr", "5"))
+    assert result.returncode in (0, 1), result.stderr
+    assert "Traceback" not in result.stderr
+    if result.returncode == 0:  # else it diverged, and said so
+        assert "warning: the model ends near chance" in result.stderr
+    else:
+        assert "training diverged" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [(b"", "the file is empty"), (b"not a model", "not a zip"), (b"\x80\x04K", "pickled")],
+    ids=["empty", "text", "pickle"],
+)
+def test_evaluate_a_damaged_checkpoint(tmp_path, content, message):
+    path = tmp_path / "m.npz"
+    path.write_bytes(content)
+    result = run_cli("evaluate", str(path))
+    assert result.returncode == 1
+    assert str(path) in result.stderr and message in result.stderr
+    assert "Traceback" not in result.stderr and "allow_pickle" not in result.stderr
+
+
+def test_help_shows_the_defaults_and_no_raw_docstring():
+    top = run_cli("--help").stdout
+    assert "``" not in top and "exit codes" in top
+    train_help = " ".join(run_cli("train", "--help").stdout.split())  # unwrapped
+    for default in ("(default: 10;", "(default: 64;", "(default: 0.001)", "default: 5000"):
+        assert default in train_help
+    assert "$LENET_DATA_DIR if set, else data/" in train_help
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (lambda folder: (folder / "train-images-idx3-ubyte").write_bytes(b""), "the file is empty"),
+        (
+            lambda folder: (folder / "train-images-idx3-ubyte").write_bytes(b"<html>Not found"),
+            "an HTML page",
+        ),
+    ],
+    ids=["empty", "html"],
+)
+def test_data_errors_speak_of_the_command_line_options(tiny_mnist, tmp_path, damage, message):
+    damage(tiny_mnist)
+    result = run_cli(*train_args(tiny_mnist, tmp_path / "m.npz"))
+    assert result.returncode == 1
+    first = result.stderr.splitlines()[0]
+    assert "train-images-idx3-ubyte" in first and message in first
+    assert "`root`" not in result.stderr and "Traceback" not in result.stderr
+
+
+def test_data_dir_that_is_a_file(tmp_path):
+    a_file = tmp_path / "mnist.txt"
+    a_file.write_text("")
+    result = run_cli(*train_args(a_file, tmp_path / "m.npz"))
+    assert result.returncode == 1
+    assert "the data folder is a file" in result.stderr and "--data-dir" in result.stderr
+    assert "Errno" not in result.stderr and "Traceback" not in result.stderr

@@ -1,0 +1,109 @@
+"""lenet.training.experiment: settings checked up front, one run from names and numbers, seeded."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+from synthetic import tiny_data
+
+from lenet.nn import optim
+from lenet.training import experiment
+
+
+def test_run_learns_and_measures():
+    seen = []
+    settings = experiment.Settings(lr=0.05, batch_size=32, epochs=3)
+    result = experiment.run(settings, tiny_data(), callback=seen.append)
+    assert result.diverged is None
+    assert len(result.history) == 3 and len(seen) == 3
+    assert result.test_accuracy > 0.5 and result.seconds_per_epoch > 0
+    assert result.test_predictions.shape == (64,)
+    assert result.history.lr == pytest.approx([0.05, 0.04, 0.032])  # x lr_decay per epoch
+
+
+def test_same_seed_same_run():
+    settings = experiment.Settings(lr=0.05, batch_size=32, epochs=2, n_train=128)
+    first, second = (experiment.run(settings, tiny_data()) for _ in range(2))
+    assert first.history.train_loss == second.history.train_loss
+    np.testing.assert_array_equal(first.test_predictions, second.test_predictions)
+    other = experiment.run(dataclasses.replace(settings, seed=1), tiny_data())
+    assert other.history.train_loss != first.history.train_loss
+
+
+def test_divergence_is_reported_not_raised():
+    result = experiment.run(experiment.Settings(lr=1e4, batch_size=16, epochs=2), tiny_data())
+    assert "diverged" in result.diverged and "smaller learning rate" in result.diverged
+    assert result.test_accuracy is None
+    assert result.history is None and result.seconds_per_epoch is None  # no epoch finished
+
+
+def test_no_validation_and_no_test_data():
+    (x, y), _, _ = tiny_data()
+    settings = experiment.Settings(epochs=2, batch_size=64, patience=1)
+    result = experiment.run(settings, ((x, y), (x[:0], y[:0]), None))
+    assert result.test_accuracy is None and len(result.history) >= 1
+    assert np.isnan(result.history.val_acc).all()
+
+
+def test_builders_follow_the_names():
+    model = experiment.build_model(experiment.Settings(activation="tanh", pool="avg"))
+    assert [type(layer).__name__ for layer in model.layers][1:3] == ["Tanh", "AvgPool2d"]
+    adam = experiment.build_optimizer(experiment.Settings(optimizer="adam"), model)
+    assert isinstance(adam, optim.Adam) and adam.lr == experiment.DEFAULT_LR["adam"]
+    sgd = experiment.build_optimizer(experiment.Settings(momentum=0.5), model)
+    assert isinstance(sgd, optim.SGD) and sgd.momentum == 0.5 and sgd.lr == 0.05
+    assert experiment.build_schedule(experiment.Settings(lr_decay=1)) is None
+    report = experiment.build_model(experiment.Settings(model="report", seed=3))
+    weights = np.concatenate([p.ravel() for layer in report.layers for p in layer.params.values()])
+    assert abs(weights.std() - 1) < 0.05  # the report's N(0, 1) weights and biases
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"model": "resnet"}, "model must be one of"),
+        ({"activation": "gelu"}, "activation must be one of"),
+        ({"optimizer": "adam", "momentum": 0.5}, "momentum applies to sgd only"),
+        ({"lr": 0}, r"lr must be a finite number > 0, got 0"),
+        ({"momentum": 1.0}, r"momentum must be in \[0, 1\)"),
+        ({"lr_decay": 0}, r"lr_decay must be a factor in \(0, 1\]"),
+        ({"batch_size": 0}, "batch_size must be a positive integer"),
+        ({"epochs": 1.5}, "epochs must be a positive integer"),
+    ],
+)
+def test_bad_settings_are_refused_before_training(changes, message):
+    with pytest.raises(ValueError, match=message):
+        experiment.Settings(**changes)
+
+
+def test_describe_says_what_runs():
+    assert experiment.Settings(epochs=1).describe() == (
+        "LeNet-5 (relu, max pool), sgd lr 0.05, batch 64, up to 1 epoch"
+    )
+
+
+def test_each_model_brings_its_own_recipe():
+    assert (experiment.Settings().epochs, experiment.Settings().batch_size) == (10, 64)
+    paper = experiment.Settings(model="lenet1998")
+    assert (paper.epochs, paper.batch_size) == (20, 16)
+    assert experiment.Settings(model="lenet1998", epochs=3).epochs == 3
+
+
+def test_a_stop_request_ends_a_1998_run_between_two_steps():
+    """The 1998 recipe honours stop as fit does: the run says stopped and skips the test."""
+    steps = []
+
+    def stop():  # asks to stop at the 5th step of the second pass
+        steps.append(1)
+        return len(steps) > 8 + 4
+
+    settings = experiment.Settings(model="lenet1998", epochs=3, batch_size=32, n_train=256)
+    result = experiment.run(settings, tiny_data(), stop=stop)
+    assert result.stopped and result.diverged is None
+    assert len(result.history) == 1 and len(result.test_errors) == 1  # the one finished pass
+    assert result.test_accuracy is None
+    assert result.verdict().startswith("Stopped after 1 finished epoch.")
+    whole = experiment.run(settings, tiny_data())
+    assert not whole.stopped and len(whole.history) == 3 and whole.test_accuracy is not None
+    with pytest.raises(ValueError, match="on_step is not available for model='lenet1998'"):
+        experiment.run(settings, tiny_data(), on_step=lambda *args: None)
