@@ -1,0 +1,126 @@
+"""The one translation layer: what lenet and the notebooks print, in the learner's language.
+
+The language is LENET_LANG (``en`` or ``zh``; ``zh_CN.UTF-8`` counts as ``zh``), else the
+language named in a file ``.lenet-lang`` in the working directory (a Chinese notebook's kernel
+runs in notebooks/zh/, which holds one), else English.
+
+The catalog lenet/utils/locale/zh.json maps English lines to Chinese ones. A key is a template:
+``{}`` stands for a value that is filled in when the line is printed, and the Chinese side may
+reorder the values with ``{0}``, ``{1}``, ... Keys are single lines, with runs of spaces
+written as one (a printed line matches whatever its padding). For example
+
+    "predictions agree on {} of the {} test images": "{1} 张测试图像中, {0} 的预测一致"
+
+translates the line ``predictions agree on 100.00% of the 10,000 test images``.
+
+The Chinese notebooks run the same code cells as the English ones, so in Chinese mode
+``install()`` sends every ``print`` through ``translate`` (lenet's own messages included); the
+plots get their labels the same way (lenet.teaching.plotlang). A line without a catalog entry
+prints as written; tests/test_translations.py checks that every line a notebook prints has one.
+"""
+
+import builtins
+import functools
+import json
+import os
+import re
+import string
+from pathlib import Path
+
+__all__ = ["LANGUAGE", "LANGUAGES", "catalog", "install", "language", "normalize", "translate"]
+
+LANGUAGES = ("en", "zh")
+MARKER = ".lenet-lang"  # a file in the working directory naming the language of its notebooks
+LOCALE = Path(__file__).resolve().parent / "locale"
+_LETTERS = re.compile(r"[A-Za-z]")
+
+
+def language():
+    """'en' or 'zh': from LENET_LANG, else from ./.lenet-lang, else 'en'."""
+    value = os.environ.get("LENET_LANG", "").strip()
+    if not value and (Path.cwd() / MARKER).is_file():
+        value = (Path.cwd() / MARKER).read_text(encoding="utf-8").strip()
+    code = re.split(r"[_.-]", value.lower(), maxsplit=1)[0] or "en"
+    if code not in LANGUAGES:
+        raise ValueError(f"LENET_LANG: expected one of {', '.join(LANGUAGES)}, got {value!r}")
+    return code
+
+
+LANGUAGE = language()
+
+
+def normalize(template):
+    """A catalog key: one line, runs of whitespace written as one space, no space at the ends."""
+    return " ".join(template.split())
+
+
+@functools.cache
+def catalog(lang):
+    """{English template: translation} for `lang` ({} for English)."""
+    if lang == "en":
+        return {}
+    return json.loads((LOCALE / f"{lang}.json").read_text(encoding="utf-8"))
+
+
+def _pattern(key):
+    """A regular expression matching a printed line of the template `key`, values as groups."""
+    parts = []
+    for literal, field, _, _ in string.Formatter().parse(key):
+        parts.append(r"\s+".join(re.escape(word) for word in literal.split(" ")))
+        if field is not None:
+            parts.append("(.*?)")
+    return re.compile(r"\s*" + "".join(parts) + r"\s*", re.DOTALL)
+
+
+@functools.cache
+def _templates(lang):
+    """(longest literal word, pattern, translation) for each key with values, longest first."""
+    found = []
+    for key, translated in catalog(lang).items():
+        parsed = list(string.Formatter().parse(key))
+        if all(field is None for _, field, _, _ in parsed):
+            continue  # looked up exactly
+        words = " ".join(literal for literal, _, _, _ in parsed).split()
+        anchor = max(words, key=len) if words else ""
+        found.append((len("".join(words)), anchor, _pattern(key), translated))
+    found.sort(key=lambda item: -item[0])
+    return [(anchor, pattern, translated) for _, anchor, pattern, translated in found]
+
+
+def _line(line, lang):
+    if not _LETTERS.search(line):
+        return line
+    indent = line[: len(line) - len(line.lstrip())]
+    key = normalize(line)
+    exact = catalog(lang).get(key.replace("{", "{{").replace("}", "}}"))
+    if exact is not None:
+        return indent + exact.replace("{{", "{").replace("}}", "}")
+    for anchor, pattern, translated in _templates(lang):
+        if anchor in line:
+            match = pattern.fullmatch(line)
+            if match:
+                return indent + translated.format(*(v.strip() for v in match.groups()))
+    return line
+
+
+def translate(text, lang=None):
+    """`text` in `lang` (default: LANGUAGE), line by line; a line without an entry unchanged."""
+    lang = LANGUAGE if lang is None else lang
+    if lang == "en" or not isinstance(text, str):
+        return text
+    return "\n".join(_line(line, lang) for line in text.split("\n"))
+
+
+_print = builtins.print
+
+
+def translated_print(*values, sep=" ", end="\n", file=None, flush=False):
+    """print, with the joined text translated into LANGUAGE."""
+    text = (" " if sep is None else sep).join(str(value) for value in values)
+    _print(translate(text), end=end, file=file, flush=flush)
+
+
+def install():
+    """In a language other than English, every print goes through translate (idempotent)."""
+    if LANGUAGE != "en":
+        builtins.print = translated_print

@@ -1,0 +1,233 @@
+"""The Chinese edition in step with the English, and the translation layer that prints it.
+
+Every notebook with a translation file (notebooks/i18n/zh/NN_name.po) must have its Chinese
+edition notebooks/zh/NN_name.ipynb exactly as tools/translate.py builds it: every markdown cell
+translated from the English as it is now, the code cells identical, and every line its code
+prints or writes on a plot in lenet's catalog. A test on a temporary copy proves that an edited
+English cell, an edited Chinese code cell and a new printed line each make the check fail.
+"""
+
+import importlib.util
+import json
+import shutil
+import warnings
+from pathlib import Path
+
+import matplotlib
+import nbformat
+import pytest
+from matplotlib.figure import Figure
+from matplotlib.text import Text
+
+from lenet.teaching import plotlang
+from lenet.utils import i18n
+
+ROOT = Path(__file__).resolve().parent.parent
+_spec = importlib.util.spec_from_file_location("translate", ROOT / "tools" / "translate.py")
+translate_tool = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(translate_tool)
+TRANSLATED = translate_tool.translated_notebooks()
+
+
+@pytest.mark.parametrize("english", TRANSLATED, ids=lambda p: p.name)
+def test_chinese_edition_is_in_step_with_the_english(english):
+    found = translate_tool.problems(english)
+    assert not found, "\n".join(found)
+
+
+def test_the_catalog_translations_take_the_same_values():
+    for key, value in i18n.catalog("zh").items():
+        assert key == i18n.normalize(key), f"not a normalized key: {key!r}"
+        count = key.replace("{{", "").count("{}")
+        assert value.format(*[f"<{i}>" for i in range(count)]).count("<") == count, (key, value)
+
+
+# ---------------------------------------------------------------------------- a temporary copy
+
+
+def make_root(tmp_path):
+    """A small checkout: lenet's i18n module, a catalog, an English notebook and its .po."""
+    (tmp_path / "lenet" / "utils" / "locale").mkdir(parents=True)
+    shutil.copy(ROOT / "lenet" / "utils" / "i18n.py", tmp_path / "lenet" / "utils" / "i18n.py")
+    catalog = {"loss {}": "损失 {}", "Time per epoch, {} images": "每轮用时, {} 张图像"}
+    (tmp_path / "lenet/utils/locale/zh.json").write_text(json.dumps(catalog, ensure_ascii=False))
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# 1 · Loss\n\nThe loss is small.\nIt goes down."),
+        nbformat.v4.new_code_cell('loss = 0.5\nprint(f"loss {loss:.3f}")'),
+        nbformat.v4.new_markdown_cell("## Try it\n\nTrain longer."),
+    ]
+    for cell, cell_id in zip(nb.cells, ("intro", "code", "tryit"), strict=True):
+        cell.id = cell_id
+    (tmp_path / "notebooks").mkdir()
+    english = tmp_path / "notebooks" / "01_loss.ipynb"
+    nbformat.write(nb, english)
+    po_path = translate_tool.update(english, root=tmp_path)
+    po = translate_tool.polib.pofile(str(po_path))
+    for entry, text in zip(
+        po,
+        ("# 1 · 损失\n\n损失很小。\n它在下降。", "## 试一试（Try it）\n\n多训练几轮。"),
+        strict=True,
+    ):
+        entry.msgstr = text
+    po.save()
+    translate_tool.build(english, root=tmp_path)
+    return english
+
+
+def edit_cell(path, cell_id, change):
+    nb = nbformat.read(path, as_version=4)
+    cell = next(c for c in nb.cells if c.id == cell_id)
+    cell.source = change(cell.source)
+    nbformat.write(nb, path)
+
+
+def test_a_translated_copy_is_in_step(tmp_path):
+    english = make_root(tmp_path)
+    assert translate_tool.problems(english, root=tmp_path) == []
+    edition = nbformat.read(tmp_path / "notebooks" / "zh" / "01_loss.ipynb", as_version=4)
+    assert [c.id for c in edition.cells] == ["intro", "code", "tryit"]
+    assert edition.cells[0].source.startswith("# 1 · 损失")
+    assert edition.cells[1].source == 'loss = 0.5\nprint(f"loss {loss:.3f}")'
+    assert (tmp_path / "notebooks" / "zh" / ".lenet-lang").read_text().strip() == "zh"
+
+
+def test_an_edited_english_cell_fails_naming_notebook_cell_and_change(tmp_path):
+    english = make_root(tmp_path)
+    edit_cell(english, "intro", lambda s: s.replace("is small", "is tiny"))
+    found = translate_tool.problems(english, root=tmp_path)
+    assert len(found) == 1, found
+    assert found[0].startswith("01_loss.ipynb, cell intro: the English changed")
+    assert "-The loss is small." in found[0] and "+The loss is tiny." in found[0]
+    assert "It goes down." not in found[0]  # only what changed
+
+    # update takes the new English and marks the entry fuzzy until a translator checks it
+    translate_tool.update(english, root=tmp_path)
+    found = translate_tool.problems(english, root=tmp_path)
+    assert found == [
+        "01_loss.ipynb, cell intro: marked fuzzy (the English changed; check the translation)"
+    ]
+    po = translate_tool.polib.pofile(str(tmp_path / "notebooks/i18n/zh/01_loss.po"))
+    assert "is small" in po[0].previous_msgid and "is tiny" in po[0].msgid
+
+
+def test_a_code_cell_that_differs_between_the_editions_fails(tmp_path):
+    english = make_root(tmp_path)
+    edit_cell(
+        tmp_path / "notebooks" / "zh" / "01_loss.ipynb", "code", lambda s: s.replace("0.5", "0.25")
+    )
+    found = translate_tool.problems(english, root=tmp_path)
+    assert len(found) == 1 and "cell code: the code differs between the editions" in found[0]
+    assert "-loss = 0.5" in found[0] and "+loss = 0.25" in found[0]
+
+
+def test_a_new_printed_line_without_translation_fails(tmp_path):
+    english = make_root(tmp_path)
+    edit_cell(
+        english,
+        "code",
+        lambda s: s + '\nplt.title(f"Time per epoch, {n} images")\nprint("all done")',
+    )
+    translate_tool.build(english, root=tmp_path)
+    found = translate_tool.problems(english, root=tmp_path)
+    assert found == ["01_loss.ipynb, cell code: no translation for the line 'all done'"]
+
+
+def test_a_new_english_cell_fails_until_translated(tmp_path):
+    english = make_root(tmp_path)
+    nb = nbformat.read(english, as_version=4)
+    new = nbformat.v4.new_markdown_cell("A new paragraph.")
+    new.id = "added"
+    nb.cells.insert(1, new)
+    nbformat.write(nb, english)
+    found = translate_tool.problems(english, root=tmp_path)
+    assert found[0].startswith("01_loss.ipynb, cell added: not translated")
+
+
+@pytest.mark.parametrize("english", TRANSLATED[:1], ids=lambda p: p.name)
+def test_a_real_notebook_fails_on_an_edited_english_cell(english, tmp_path):
+    po_path, zh_path = translate_tool.paths(english)
+    for source in (english, po_path, zh_path, *sorted((ROOT / "lenet/utils").glob("i18n.py"))):
+        target = tmp_path / source.relative_to(ROOT)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(source, target)
+    shutil.copytree(ROOT / "lenet/utils/locale", tmp_path / "lenet/utils/locale")
+    copy = tmp_path / english.relative_to(ROOT)
+    assert translate_tool.problems(copy, root=tmp_path) == []
+    first = next(c for c in nbformat.read(copy, as_version=4).cells if c.cell_type == "markdown")
+    edit_cell(copy, first.id, lambda s: s + "\n\nOne more sentence.")
+    found = translate_tool.problems(copy, root=tmp_path)
+    assert len(found) == 1 and f"cell {first.id}: the English changed" in found[0]
+    assert "+One more sentence." in found[0]
+
+
+# ---------------------------------------------------------------------------- the layer
+
+
+@pytest.fixture
+def chinese(monkeypatch):
+    monkeypatch.setattr(i18n, "LANGUAGE", "zh")
+    monkeypatch.setattr(plotlang, "LANGUAGE", "zh")
+    monkeypatch.setattr(i18n, "catalog", lambda lang: CATALOG if lang == "zh" else {})
+    i18n._templates.cache_clear()
+    yield
+    i18n._templates.cache_clear()
+
+
+CATALOG = {
+    "predictions agree on {} of the {} test images": "{1} 张测试图像中, {0} 的预测一致",
+    "lenet {} {}": "lenet {} {}",
+    "epoch": "轮次",
+    "validation accuracy": "验证准确率",
+    "a brace {{x}} stays": "花括号 {{x}} 不变",
+}
+
+
+def test_translate_fills_values_in_and_reorders_them(chinese):
+    line = "predictions agree on 99.10% of the 10,000 test images"
+    assert i18n.translate(line) == "10,000 张测试图像中, 99.10% 的预测一致"
+    assert i18n.translate("  lenet        98.76%     1.23") == "  lenet 98.76% 1.23"
+    assert i18n.translate("epoch\nvalidation accuracy") == "轮次\n验证准确率"
+    assert i18n.translate("a brace {x} stays") == "花括号 {x} 不变"
+    assert i18n.translate("no entry for this line") == "no entry for this line"
+    assert i18n.translate("0.25 1e-3") == "0.25 1e-3"
+    assert i18n.translate("epoch", lang="en") == "epoch"
+
+
+def test_print_goes_through_the_catalog(chinese, capsys):
+    i18n.translated_print("predictions agree on", "100.00% of the 10 test images", end="!\n")
+    assert capsys.readouterr().out == "10 张测试图像中, 100.00% 的预测一致!\n"
+
+
+def test_the_language_comes_from_lenet_lang_or_the_folder(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("LENET_LANG", raising=False)
+    assert i18n.language() == "en"
+    (tmp_path / ".lenet-lang").write_text("zh\n")
+    assert i18n.language() == "zh"
+    monkeypatch.setenv("LENET_LANG", "en")
+    assert i18n.language() == "en"
+    monkeypatch.setenv("LENET_LANG", "zh_CN.UTF-8")
+    assert i18n.language() == "zh"
+    monkeypatch.setenv("LENET_LANG", "fr")
+    with pytest.raises(ValueError, match="LENET_LANG: expected one of en, zh, got 'fr'"):
+        i18n.language()
+
+
+def test_chinese_plots_have_a_cjk_font_and_translated_labels(chinese, monkeypatch, tmp_path):
+    if plotlang.cjk_font() is None:
+        pytest.skip("no CJK font on this machine: apt-get install fonts-noto-cjk")
+    monkeypatch.setattr(Text, "set_text", Text.set_text)  # undone after the test
+    with matplotlib.rc_context():
+        plotlang.install()
+        fig = Figure(figsize=(4, 3))
+        ax = fig.subplots()
+        ax.plot([1, 2, 3], [0.9, 0.95, 0.97], label="validation accuracy")
+        ax.set(xlabel="epoch", title="卷积与池化 (LeNet-5)")
+        ax.legend()
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # matplotlib warns of every glyph it cannot draw
+            fig.savefig(tmp_path / "chinese.png")
+    assert ax.get_xlabel() == "轮次"
+    assert ax.get_legend().get_texts()[0].get_text() == "验证准确率"
+    assert (tmp_path / "chinese.png").stat().st_size > 0
