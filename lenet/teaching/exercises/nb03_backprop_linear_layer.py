@@ -1,0 +1,128 @@
+"""Notebook 3's exercises: the linear layer's backward pass (3.1), a numerical gradient (3.2)."""
+
+import numpy as np
+
+from lenet.nn import Linear, numerical_gradient
+from lenet.teaching.exercises.checker import Case, Exercise, Mistake
+from lenet.utils.rng import as_generator
+
+__all__ = ["EXERCISES"]
+
+DB_AXIS = "db sums dout over the batch, axis 0 (b is added to every row): shape (out,)"
+
+
+def linear_backward(x, W, dout):
+    layer = Linear(*W.shape, dtype=np.float64)
+    layer.params["W"][...] = W
+    layer.forward(x)
+    dx = layer.backward(dout)
+    return dx, layer.grads["W"], layer.grads["b"]
+
+
+def cubes(x):
+    """sum(x^3)"""
+    return float(np.sum(x**3))
+
+
+def wiggle(x):
+    """sum(sin(3x)) + x[0]^2"""
+    return float(np.sum(np.sin(3 * x)) + x.flat[0] ** 2)
+
+
+def central_differences(f, x, eps=1e-6):
+    return numerical_gradient(f, x.copy(), eps)
+
+
+def forward_differences(f, x, eps):
+    x = x.copy()
+    grad = np.zeros(x.shape)
+    base = f(x)
+    for i in np.ndindex(x.shape):
+        old = x[i]
+        x[i] = old + eps
+        grad[i] = (f(x) - base) / eps
+        x[i] = old
+    return grad
+
+
+LINEAR_CASES = tuple(
+    Case(
+        label,
+        {
+            "x": r.normal(size=(n, d)),
+            "W": r.normal(size=(d, m)),
+            "dout": r.normal(size=(n, m)),
+        },
+    )
+    for label, n, d, m, r in [
+        ("square W (3 in, 3 out)", 4, 3, 3, as_generator(31)),
+        ("3 in, 2 out", 5, 3, 2, as_generator(32)),
+        ("one example", 1, 4, 3, as_generator(33)),
+    ]
+)
+
+EXERCISES = (
+    Exercise(
+        number="3.1",
+        function="linear_backward",
+        task="return (dx, dW, db) of y = x @ W + b for the upstream dout",
+        reference=linear_backward,
+        cases=LINEAR_CASES,
+        mistakes=(
+            Mistake(
+                wrong=lambda x, W, d: (d @ W, x.T @ d, d.sum(0)),
+                hint="dx = dout @ W.T: W must be transposed to map (N, out) back to (N, in)",
+            ),
+            Mistake(
+                wrong=lambda x, W, d: (d @ W.T, d.T @ x, d.sum(0)),
+                hint="dW = x.T @ dout, shape (in, out) like W; you have its transpose",
+            ),
+            Mistake(
+                wrong=lambda x, W, d: (d @ W.T, x.T @ d, d.mean(0)),
+                hint="db sums dout over the batch (b is added to every row); you averaged",
+            ),
+            Mistake(
+                wrong=lambda x, W, d: (d @ W.T, x.T @ d / len(x), d.sum(0) / len(x)),
+                hint="no division by N here: dout already carries the loss's 1/N",
+            ),
+            Mistake(
+                wrong=lambda x, W, d: (d @ W.T, x.T @ d, d),
+                hint="db must be summed over the batch axis: dout.sum(axis=0), shape (out,)",
+            ),
+            Mistake(wrong=lambda x, W, d: (d @ W.T, x.T @ d, d.sum(1)), hint=DB_AXIS),
+            Mistake(wrong=lambda x, W, d: (d @ W.T, x.T @ d, d.sum()), hint=DB_AXIS),
+        ),
+        outputs=("dx", "dW", "db"),
+    ),
+    Exercise(
+        number="3.2",
+        function="numerical_gradient",
+        task="return df/dx by central differences (f(x + eps) - f(x - eps)) / (2 eps), per element",
+        reference=central_differences,
+        cases=(
+            Case(
+                "a vector, eps = 1e-3", {"f": cubes, "x": np.array([0.5, -1.0, 2.0]), "eps": 1e-3}
+            ),
+            Case(
+                "a 2 x 3 matrix",
+                {"f": wiggle, "x": as_generator(34).normal(size=(2, 3)), "eps": 1e-4},
+            ),
+        ),
+        mistakes=(
+            Mistake(
+                wrong=forward_differences,
+                hint="that is the one-sided difference (f(x + eps) - f(x)) / eps: use the "
+                "central one, (f(x + eps) - f(x - eps)) / (2 eps), far more accurate",
+            ),
+            Mistake(
+                wrong=lambda f, x, eps: 2 * central_differences(f, x, eps),
+                hint="divide by 2 eps: the two points lie 2 eps apart",
+            ),
+            Mistake(
+                wrong=lambda f, x, eps: -central_differences(f, x, eps),
+                hint="wrong sign: f(x + eps) comes first in the difference",
+            ),
+        ),
+        outputs=("the gradient",),
+    ),
+)
