@@ -4,21 +4,46 @@
         f.write(data)                 # renamed to path only when the block ends without error
 
 The temporary file lies in the target's folder (so the rename is atomic) and is named
-``.<name>.<pid>.<random>.tmp``. It is removed on any error, Ctrl-C included; the command line
-turns SIGTERM into the same clean exit. A temporary file left by a process that was killed
-outright (SIGKILL, power loss) is removed by the next atomic_write to the same target.
+``.<name>.<pid>.<random>.tmp``, the name cut short when the whole would pass the file system's
+255-byte limit (a legal 244-character target name must still be writable). It is removed on
+any error, Ctrl-C included; the command line turns SIGTERM into the same clean exit. A
+temporary file left by a process that was killed outright (SIGKILL, power loss) is removed by
+the next atomic_write to the same target.
+
+POSIX only (folder_lock uses flock).
 """
 
 import contextlib
+import fcntl
+import glob
 import os
 import secrets
 from pathlib import Path
 
-__all__ = ["atomic_write", "remove_stale_temporaries", "check_writable", "move_aside"]
+__all__ = [
+    "atomic_write",
+    "remove_stale_temporaries",
+    "check_writable",
+    "move_aside",
+    "folder_lock",
+]
+
+NAME_MAX = 255  # bytes in one file name (Linux, macOS)
+# ".<name>.<pid>.<8 hex digits>.tmp" around the name: 1 + 1 + 7 (pid_max 4194304) + 1 + 8 + 4
+_TEMPORARY_PREFIX_MAX = NAME_MAX - 22
+
+
+def _temporary_stem(target):
+    """target's name, cut to fit a temporary name within NAME_MAX bytes."""
+    name = target.name
+    while len(os.fsencode(name)) > _TEMPORARY_PREFIX_MAX:
+        name = name[:-1]
+    return name
 
 
 def _temporary_name(target):
-    return target.parent / f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+    stem = _temporary_stem(target)
+    return target.parent / f".{stem}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
 
 
 def _process_alive(pid):
@@ -34,8 +59,9 @@ def _process_alive(pid):
 def remove_stale_temporaries(target):
     """Delete temporary files of atomic_write(target) whose writing process no longer runs."""
     target = Path(target)
-    for leftover in target.parent.glob(f".{target.name}.*.tmp"):
-        pid = leftover.name[len(target.name) + 2 :].split(".")[0]
+    stem = _temporary_stem(target)
+    for leftover in target.parent.glob(f".{glob.escape(stem)}.*.tmp"):
+        pid = leftover.name[len(stem) + 2 :].split(".")[0]
         if pid.isdigit() and int(pid) != os.getpid() and not _process_alive(int(pid)):
             with contextlib.suppress(OSError):
                 leftover.unlink()
@@ -98,3 +124,18 @@ def move_aside(path):
         n += 1
     path.rename(previous)
     return previous
+
+
+@contextlib.contextmanager
+def folder_lock(folder):
+    """Hold an exclusive lock on an existing folder while the block runs; others wait for it.
+
+    The lock is taken on the folder itself (flock), so no lock file is left behind; it is
+    released when the block ends, however it ends, or when the process dies.
+    """
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
