@@ -112,41 +112,47 @@ def _kind(value):
 
 
 def _type_problem(value, kind):
-    """Why value is not of the kind the reference returns, or ""."""
+    """(what is wrong, how to fix it) when value is not of the kind the reference returns."""
     if np.iscomplexobj(value) or isinstance(value, complex):
         return (
-            "returned complex numbers: every value should be real (a square root or a power "
-            "of a negative number?)"
+            "returned complex numbers",
+            "every value should be real: a square root or a fractional power of a negative "
+            "number gives complex ones (and dropping the imaginary part would hide it)",
         )
     if kind == "array" and isinstance(value, list | tuple):
         return (
-            f"should return a numpy array, got a {type(value).__name__}: build it with "
-            "np.array(...) (a list does not add or multiply element by element)"
+            f"should return a numpy array, got a {type(value).__name__}",
+            "build it with np.array(...): a list does not add or multiply element by element",
         )
     if kind == "integer" and not isinstance(value, int | np.integer):
         return (
-            f"should return an integer, got a {type(value).__name__} ({value!r:.30}): "
-            "round down with //"
+            f"should return an integer, got a {type(value).__name__} ({value!r:.30})",
+            "round down with //: a size is a whole number",
         )
-    return ""
+    return None
 
 
-def _count_problem(value, names):
+def _shape_problem(value, names):
+    """(what is wrong, how to fix it) when value is not one value or a tuple of len(names)."""
+    if value is None:
+        return "returned None", "is the `return` statement missing?"
     count = len(names)
     if count == 1:
-        return ""
-    if not isinstance(value, tuple | list):
-        return f"should return a tuple of {count} ({', '.join(names)}), got one value"
-    if len(value) != count:
-        return f"should return a tuple of {count} ({', '.join(names)}), got {len(value)} values"
-    return ""
+        return None
+    got = f"{len(value)} values" if isinstance(value, tuple | list) else "one value"
+    if not isinstance(value, tuple | list) or len(value) != count:
+        return (
+            f"should return a tuple of {count} ({', '.join(names)}), got {got}",
+            f"end with `return {', '.join(n for n in names)}`",
+        )
+    return None
 
 
 def _as_outputs(value, names, reference=None):
-    """The outputs as a tuple of float64 arrays, or an error text (types judged on reference)."""
-    if value is None:
-        return "returned None: is the `return` statement missing?"
-    problem = _count_problem(value, names)
+    """The outputs as a tuple of float64 arrays, or (what is wrong, how to fix it).
+
+    With the reference's outputs, each output must be of the same kind (see _kind)."""
+    problem = _shape_problem(value, names)
     if problem:
         return problem
     values = (value,) if len(names) == 1 else tuple(value)
@@ -154,11 +160,14 @@ def _as_outputs(value, names, reference=None):
     for name, v, kind in zip(names, values, kinds, strict=True):
         problem = _type_problem(v, kind)
         if problem:
-            return problem if len(names) == 1 else f"{problem} (for {name})"
+            return problem if len(names) == 1 else (f"{problem[0]} for {name}", problem[1])
     try:
         return tuple(np.asarray(v, dtype=np.float64) for v in values)
     except (TypeError, ValueError) as error:
-        return f"returned something that is not an array of numbers ({error})"
+        return (
+            f"returned something that is not an array of numbers ({error})",
+            "return numbers: an array, or a float where the task asks for one",
+        )
 
 
 def _close(actual, expected):
@@ -264,7 +273,7 @@ def _recognised(ex, case, actual):
                 wrong = _as_outputs(mistake.wrong(*_fresh_args(case)), ex.outputs)
         except Exception:  # a mistake that cannot happen in this case
             continue
-        if isinstance(wrong, str):
+        if isinstance(wrong, tuple) and isinstance(wrong[0], str):
             continue
         if _same(actual, wrong):
             return mistake.hint
@@ -325,8 +334,11 @@ def _judge_case(ex, fn, name, where, case):
     reference = ex.reference(*_fresh_args(case))
     reference = (reference,) if len(ex.outputs) == 1 else reference
     actual = _as_outputs(value, ex.outputs, reference)
-    if isinstance(actual, str):
-        return Verdict(ex.number, "failed", f"{where}\n  your {name} {actual}", actual)
+    if isinstance(actual[0], str):
+        what, hint = actual
+        return Verdict(
+            ex.number, "failed", f"{where}\n  your {name} {what}" + _hint_lines(hint), hint
+        )
     expected = _as_outputs(reference if len(ex.outputs) > 1 else reference[0], ex.outputs)
     if _same(actual, expected):
         return None
