@@ -3,6 +3,7 @@
 import numpy as np
 
 from lenet.utils.checks import image_label_pair, is_int, positive_int
+from lenet.utils.rng import as_generator
 
 __all__ = ["train_val_split", "iterate_minibatches"]
 
@@ -29,7 +30,7 @@ def iterate_minibatches(images, labels, batch_size, rng=None, shuffle=True):
     if len(images) != len(labels):
         raise ValueError(f"{len(images)} images but {len(labels)} labels")
     n = len(images)
-    order = np.random.default_rng(rng).permutation(n) if shuffle else np.arange(n)
+    order = as_generator(rng).permutation(n) if shuffle else np.arange(n)
     return _batches(images, labels, order, batch_size)  # checked now, not at the first batch
 
 

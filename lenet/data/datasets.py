@@ -22,11 +22,11 @@ from lenet.data.download import (
     default_data_dir,
     download_from_mirrors,
     fallback_data_dir,
-    remove_leftovers,
     sha256_of,
 )
 from lenet.data.errors import DataFileError, DataFolderError, DataNotFoundError, SwappedFilesError
 from lenet.data.idx import check_pair, read_idx
+from lenet.utils.files import remove_stale_temporaries
 
 __all__ = ["IDXDataset"]
 
@@ -174,7 +174,7 @@ class _Found:
         """Look for each file; raise SwappedFilesError for an image and label file swapped."""
         paths, wrong_sums, missing = {}, {}, []
         for name in names:
-            remove_leftovers(root / name)
+            remove_stale_temporaries(root / name)
             gz, raw = root / name, root / name.removesuffix(".gz")
             if gz.is_file():
                 actual = sha256_of(gz) if checksums.get(name) else None

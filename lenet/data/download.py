@@ -8,9 +8,11 @@ folder of this checkout (for an editable install), else a per-user cache folder.
 A download streams into a hidden temporary file beside the target (lenet.utils.files.atomic_write:
 the umask's permissions, removed on any exception) and is renamed only once its sha256 checks.
 A mirror that fails, stalls (less than ``min_speed`` bytes per second over ``timeout`` seconds)
-or misses the ``deadline`` for the file is reported on stderr, and the next mirror is tried.
+or misses the ``deadline`` for the file is reported on stderr, and the next mirror is tried. A
+disk that is full is no mirror's fault: it stops the download with a DataFolderError.
 """
 
+import errno
 import hashlib
 import http.client
 import math
@@ -38,7 +40,6 @@ __all__ = [
     "default_data_dir",
     "fallback_data_dir",
     "sha256_of",
-    "remove_leftovers",
     "download",
     "download_from_mirrors",
     "check_data_folder",
@@ -63,13 +64,27 @@ class ChecksumMismatch(ValueError):
 # IncompleteRead and garbled responses are HTTPExceptions; a bad URL or header is a ValueError
 # (and so is a ChecksumMismatch).
 DOWNLOAD_ERRORS = (OSError, http.client.HTTPException, ValueError)
+# Errors writing the file here, not the mirror's: no space left, over quota, over the size limit.
+DISK_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 
 
 def default_data_dir():
-    """$LENET_DATA_DIR, else data/ of a source checkout, else ~/.cache/lenet (XDG aware)."""
-    if os.environ.get("LENET_DATA_DIR"):
-        return Path(os.environ["LENET_DATA_DIR"]).expanduser()
-    return fallback_data_dir()
+    """$LENET_DATA_DIR, else data/ of a source checkout, else ~/.cache/lenet (XDG aware).
+
+    A LENET_DATA_DIR that does not exist is a DataFolderError (a mistyped name), not a folder
+    to create and download into.
+    """
+    if not os.environ.get("LENET_DATA_DIR"):
+        return fallback_data_dir()
+    folder = Path(os.environ["LENET_DATA_DIR"]).expanduser()
+    if not folder.exists():
+        raise DataFolderError(
+            folder,
+            "LENET_DATA_DIR names a folder that does not exist",
+            "Create it, or correct LENET_DATA_DIR (or unset it: lenet then uses "
+            f"{fallback_data_dir()})",
+        )
+    return folder
 
 
 def fallback_data_dir():
@@ -91,27 +106,6 @@ def sha256_of(path):
     except OSError as err:
         raise DataFileError(path, f"cannot read it ({err.strerror or err})") from err
     return digest.hexdigest()
-
-
-LEGACY_PART_AGE = 3600  # seconds: a .part file (from lenet before atomic_write) untouched this long
-
-
-def remove_leftovers(target):
-    """Delete temporary files of earlier downloads of target whose process has ended.
-
-    atomic_write's own (.<name>.<pid>.<random>.tmp, the process is checked) and the .part files
-    of older lenet versions (.<name>.<random>.part, when untouched for an hour).
-    """
-    target = Path(target)
-    if not target.parent.is_dir():
-        return
-    remove_stale_temporaries(target)
-    for leftover in target.parent.glob(f".{target.name}.*.part"):
-        try:
-            if time.time() - leftover.stat().st_mtime > LEGACY_PART_AGE:
-                leftover.unlink()
-        except OSError:
-            pass  # gone already, or not ours to delete
 
 
 def check_limits(mirrors, timeout, deadline, min_speed):
@@ -214,7 +208,8 @@ def download_from_mirrors(
     """Download target.name from the first mirror that delivers it intact (see download).
 
     Each failure is reported on stderr when another mirror follows. Returns [] on success,
-    else one line per mirror: "<url>: <what went wrong>".
+    else one line per mirror: "<url>: <what went wrong>". A disk that is full (or a file-size
+    limit) raises DataFolderError at once: no other mirror would do better.
     """
     limits = check_limits(mirrors, timeout, deadline, min_speed)
     urls = [mirror.rstrip("/") + "/" + target.name for mirror in mirrors]
@@ -224,6 +219,12 @@ def download_from_mirrors(
             download(url, target, sha256, **limits)
             return []
         except DOWNLOAD_ERRORS as err:
+            if isinstance(err, OSError) and err.errno in DISK_FULL:
+                raise DataFolderError(
+                    target.parent,
+                    f"cannot write {target.name} into this folder: {err.strerror or err}",
+                    "Free some space on that disk, or download into a folder on another one",
+                ) from err
             failures.append(_failure(url, err))
         if i + 1 < len(urls):
             _note(f"{target.name}: {failures[-1]}; trying the next mirror, {urls[i + 1]}")
@@ -266,7 +267,7 @@ def fetch_file(
     check_limits(mirrors, timeout, deadline, min_speed)
     target = Path(root) / name
     sha256 = (checksums or {}).get(name)
-    remove_leftovers(target)
+    remove_stale_temporaries(target)
     problem = None
     if target.is_file():
         actual = sha256_of(target) if sha256 else None
