@@ -6,6 +6,10 @@ from pathlib import Path
 import pytest
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("*.ipynb"))
+# The Chinese edition (tools/translate.py) follows the same rules; its "Try it" is 试一试（Try it）.
+EDITIONS = NOTEBOOKS + sorted(
+    (Path(__file__).resolve().parent.parent / "notebooks/zh").glob("*.ipynb")
+)
 
 
 def test_notebooks_are_numbered_in_order():
@@ -13,7 +17,7 @@ def test_notebooks_are_numbered_in_order():
     assert numbers == list(range(1, len(NOTEBOOKS) + 1))
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", EDITIONS, ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_committed_without_outputs_and_ending_with_try_it(path):
     nb = json.loads(path.read_text())
     for cell in nb["cells"]:

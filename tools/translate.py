@@ -82,8 +82,9 @@ def _template(node):
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return node.value.replace("{", "{{").replace("}", "}}")
     if isinstance(node, ast.JoinedStr):
+        # a constant in a field (f"{'test accuracy':>14s}") is a padded word of its own
         return "".join(
-            _template(part.value)
+            f" {_template(part.value)} "
             if isinstance(part, ast.FormattedValue) and isinstance(part.value, ast.Constant)
             else _template(part)
             if isinstance(part, ast.Constant)
