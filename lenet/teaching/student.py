@@ -2,33 +2,50 @@
 
     python -m lenet student OUTDIR [--force]
 
-In each notebook, every block between nbgrader's markers
+Each notebook becomes what nbgrader's ``generate_assignment`` releases from it, so that a
+lecturer can grade the folder with nbgrader:
 
-    ### BEGIN SOLUTION
-    ...
-    ### END SOLUTION
+- every region between ``### BEGIN SOLUTION`` and ``### END SOLUTION`` becomes nbgrader's stub
+  at the same indentation (``# YOUR CODE HERE`` then ``raise NotImplementedError()``, or
+  ``YOUR ANSWER HERE`` in markdown), and a solution cell without markers becomes the stub;
+- regions between ``### BEGIN HIDDEN TESTS`` and ``### END HIDDEN TESTS`` are removed;
+- cells are locked as nbgrader locks them, its metadata stays, outputs are cleared.
 
-becomes, at the same indentation, nbgrader's own placeholder with the exercise's task:
+Two changes of our own: a solution cell is no longer folded away, and REVEAL_NOTE (how to see
+our solution) becomes STUDENT_NOTE (what to do).
 
-    # YOUR CODE HERE
-    raise NotImplementedError("Exercise 5.2: return y (N, O, H', W'): ...")
-
-Blocks between ### BEGIN HIDDEN TESTS and ### END HIDDEN TESTS are removed, solution cells
-are no longer folded away, the line that says how to reveal our solution becomes one that
-says what to do, and outputs are cleared. A cell names its exercise in a first line
-``# Exercise 5.2``; the task comes from lenet.teaching.exercises.EXERCISES.
+The folder is the learner's to take away: README.md says how to start, and the marker file
+lenet.utils.config.STUDENT_MARKER makes the notebooks run there keep their models in its
+checkpoints/. Nothing a learner wrote is lost: the folder the notebooks come from is refused,
+each file is written atomically, and a file the edition would replace that differs from what it
+writes is kept first under the next free numbered name (05_convolution.1.ipynb).
 """
 
 import copy
 import json
-import re
+import os
+from dataclasses import dataclass
 from pathlib import Path
 
-from lenet.teaching.exercises import EXERCISES
+from lenet.utils import files
+from lenet.utils.config import STUDENT_MARKER
 
-__all__ = ["OutdirError", "REVEAL_NOTE", "STUDENT_NOTE", "student_notebook", "write"]
+__all__ = [
+    "OutdirError",
+    "README",
+    "REVEAL_NOTE",
+    "STUDENT_NOTE",
+    "Written",
+    "student_cell",
+    "student_notebook",
+    "write",
+]
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
+
+# nbgrader's default stubs (ClearSolutions.code_stub["python"] and .text_stub).
+CODE_STUB = ["# YOUR CODE HERE", "raise NotImplementedError()"]
+TEXT_STUB = ["YOUR ANSWER HERE"]
 
 # Every exercise's question in the committed notebooks ends with REVEAL_NOTE (tested); the
 # student edition says STUDENT_NOTE instead.
@@ -43,99 +60,231 @@ STUDENT_NOTE = (
     "version.*"
 )
 
-_EXERCISE = re.compile(r"^#\s*Exercise\s+(\d+\.\d+)", re.MULTILINE)
+README = f"""\
+# LeNet-5 from scratch: your notebooks
+
+This folder is the student edition of lenet's notebooks, made by `python -m lenet student`.
+Every exercise is a function for you to write, in the cell that says `# YOUR CODE HERE`. The
+folder is yours to keep, copy and move: besides these files it needs only the `lenet` package
+installed in your Python.
+
+## How to start
+
+In a terminal, in this folder:
+
+    jupyter lab
+
+then open `01_linear_regression.ipynb` and work through the notebooks in order. Below each
+exercise a check cell runs your function on small cases and prints ✓, or which case differs
+and the usual mistake behind it, or "not attempted yet". Until your function passes, the cells
+after it use lenet's own version, so every notebook runs from top to bottom.
+
+## Quick mode
+
+From notebook 9 on, the notebooks train networks on all 60,000 MNIST digits, minutes each. To
+run them first on small subsets with few epochs, start JupyterLab with
+
+    LENET_QUICK=1 jupyter lab
+
+## Where things go
+
+- Your models go to `checkpoints/` in this folder: notebook 9 saves
+  `checkpoints/lenet5_notebook.npz` there and notebook 12 reads your handwriting with it. The
+  hidden file `{STUDENT_MARKER}` tells lenet that this folder is a student edition: keep it
+  beside the notebooks. (`LENET_CHECKPOINT_DIR=/another/folder` puts the models there instead.)
+- MNIST is read from `$LENET_DATA_DIR` if it is set, else from lenet's own data folder
+  (`python -m lenet train --help` names it), and downloaded there once if it is missing. That is
+  the only thing the notebooks write outside this folder.
+
+## A fresh copy of a notebook
+
+Run `python -m lenet student . --force` in this folder. Every file you changed is kept first
+under the next free numbered name (`05_convolution.ipynb` becomes `05_convolution.1.ipynb`),
+and the command says which.
+"""
 
 
 class OutdirError(ValueError):
-    """OUTDIR cannot take the student edition (a file, not empty, not writable)."""
+    """OUTDIR cannot take the student edition; nothing has been written."""
 
 
-def _placeholder(source, where):
-    match = _EXERCISE.search(source)
-    if match is None:
-        return "raise NotImplementedError()"
-    number = match.group(1)
-    if number not in EXERCISES:
-        raise ValueError(f"{where}: no exercise {number} in lenet.teaching.exercises.EXERCISES")
-    message = f"Exercise {number}: {EXERCISES[number].task}"
-    return f"raise NotImplementedError({message!r})"
+@dataclass(frozen=True)
+class Written:
+    """One file of the edition: its path, and where the earlier, different file went (or None)."""
+
+    path: Path
+    kept: Path | None = None
 
 
-def strip_solutions(source, where="a cell", markdown=False):
-    """The cell's source with solution blocks replaced and hidden-test blocks removed."""
-    out, block, indent = [], None, ""
-    for line in source.splitlines(keepends=True):
-        marker = line.strip()
-        if block is None and marker in ("### BEGIN SOLUTION", "### BEGIN HIDDEN TESTS"):
-            block = marker.removeprefix("### BEGIN ")
+def _replace_regions(source, name, stub, where):
+    """(source, found): every region BEGIN name ... END name replaced by the stub lines.
+
+    nbgrader's rule: a line containing the delimiter opens or closes a region, and the stub
+    takes that line's indentation.
+    """
+    begin, end = f"BEGIN {name}", f"END {name}"
+    out, inside, found = [], False, False
+    for line in source.split("\n"):
+        if begin in line:
+            if inside:
+                raise ValueError(f"{where}: '### {begin}' inside another one")
+            inside = found = True
             indent = line[: len(line) - len(line.lstrip())]
-            continue
-        if block is not None and marker == f"### END {block}":
-            if block == "SOLUTION" and markdown:
-                out.append("YOUR ANSWER HERE\n")
-            elif block == "SOLUTION":
-                out.append(f"{indent}# YOUR CODE HERE\n")
-                out.append(f"{indent}{_placeholder(source, where)}\n")
-            block = None
-            continue
-        if block is None:
+            out += [indent + stub_line for stub_line in stub]
+        elif end in line:
+            inside = False
+        elif not inside:
             out.append(line)
-    if block is not None:
-        raise ValueError(f"{where}: '### BEGIN {block}' without '### END {block}'")
-    return "".join(out).rstrip("\n")
+    if inside:
+        raise ValueError(f"{where}: '### {begin}' without '### {end}'")
+    return "\n".join(out), found
+
+
+def _lock(metadata):
+    """Lock a cell as nbgrader's LockCells does by default."""
+    grader = metadata.get("nbgrader", {})
+    if grader.get("solution"):
+        metadata["deletable"] = False
+    elif grader.get("grade") or grader.get("locked"):
+        metadata["deletable"] = metadata["editable"] = False
+
+
+def student_cell(cell, where="a cell"):
+    """A copy of one notebook cell (nbformat 4 dict) as the student edition has it."""
+    cell = copy.deepcopy(cell)
+    metadata = cell["metadata"]
+    grader = metadata.get("nbgrader", {})
+    source = "".join(cell["source"])
+    if cell["cell_type"] == "markdown":
+        source = source.replace(REVEAL_NOTE, STUDENT_NOTE)
+    stub = CODE_STUB if cell["cell_type"] == "code" else TEXT_STUB
+    source, replaced = _replace_regions(source, "SOLUTION", stub, where)
+    if replaced and not grader.get("solution"):
+        raise ValueError(f"{where}: a solution region in a cell that is not a solution cell")
+    if grader.get("solution") and not replaced:
+        source = "\n".join(stub)
+    source, removed = _replace_regions(source, "HIDDEN TESTS", [], where)
+    if removed and not grader.get("grade"):
+        raise ValueError(f"{where}: hidden tests in a cell that is not a grade cell")
+    if replaced or grader.get("solution"):
+        metadata.get("jupyter", {}).pop("source_hidden", None)
+        if metadata.get("jupyter") == {}:
+            del metadata["jupyter"]
+    _lock(metadata)
+    cell["source"] = source.splitlines(keepends=True)
+    if cell["cell_type"] == "code":
+        cell["outputs"], cell["execution_count"] = [], None
+        metadata.pop("collapsed", None)
+        metadata.pop("scrolled", None)
+    return cell
 
 
 def student_notebook(nb, name="a notebook"):
     """A copy of a notebook (nbformat 4 JSON as a dict) turned into its student edition."""
     nb = copy.deepcopy(nb)
-    for k, cell in enumerate(nb["cells"]):
-        source = "".join(cell["source"])
-        where = f"{name}, cell {k}"
-        if cell["cell_type"] == "markdown":
-            source = source.replace(REVEAL_NOTE, STUDENT_NOTE)
-        if "### BEGIN" in source:
-            source = strip_solutions(source, where, markdown=cell["cell_type"] == "markdown")
-            cell["metadata"].get("jupyter", {}).pop("source_hidden", None)
-            if cell["metadata"].get("jupyter") == {}:
-                del cell["metadata"]["jupyter"]
-        cell["source"] = source.splitlines(keepends=True)
-        if cell["cell_type"] == "code":
-            cell["outputs"], cell["execution_count"] = [], None
+    nb["cells"] = [student_cell(c, f"{name}, cell {k}") for k, c in enumerate(nb["cells"])]
+    nb["metadata"].pop("celltoolbar", None)
     return nb
 
 
-def _check_outdir(outdir, force):
+def _edition(source, readme):
+    """{file name: bytes} of the whole edition, made before anything is written."""
+    notebooks = sorted(source.glob("*.ipynb"))
+    if not notebooks:
+        raise FileNotFoundError(
+            f"no notebooks in {source}: this installation of lenet has no notebooks to make the "
+            "student edition from; get lenet's source (the folder with pyproject.toml and "
+            "notebooks/), run `pip install -e .` there, then run this command again"
+        )
+    # The marker first: a folder that a failed write leaves half-made is still the learner's.
+    edition = {
+        STUDENT_MARKER: (
+            "This folder is a student edition of lenet's notebooks (python -m lenet student):\n"
+            "the notebooks run here keep their models in checkpoints/ here.\n"
+        ),
+        "README.md": readme,
+    }
+    for path in notebooks:
+        nb = student_notebook(json.loads(path.read_text(encoding="utf-8")), path.name)
+        edition[path.name] = json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
+    return {name: text.encode("utf-8") for name, text in edition.items()}
+
+
+def _refuse_source(outdir, source):
+    """OutdirError when outdir is the folder the notebooks come from, or holds it."""
+    if not outdir.exists():
+        return
+    for folder in (source, *source.parents):
+        if folder.exists() and os.path.samefile(outdir, folder):
+            if folder == source:
+                raise OutdirError(
+                    f"{outdir} is the folder the student edition is made from: writing there "
+                    "would replace the solutions in its notebooks; choose another folder"
+                )
+            raise OutdirError(
+                f"{outdir} holds lenet's own notebooks ({source}): the student edition "
+                "belongs in a folder of its own; choose another folder"
+            )
+
+
+def _check_outdir(outdir, force, names):
+    """OutdirError, before anything is written, when outdir cannot take the edition."""
     if outdir.exists() and not outdir.is_dir():
         raise OutdirError(f"{outdir} is a file, not a folder")
     if outdir.is_dir() and any(outdir.iterdir()) and not force:
         raise OutdirError(f"{outdir} exists and is not empty (add --force to write into it)")
     try:
+        for name in names:
+            target = outdir / name
+            if target.exists() and not target.is_file():
+                raise OutdirError(f"{target} is not a file: move it away first")
+            if target.suffix == ".ipynb" and target.is_file():
+                if b"BEGIN SOLUTION" in target.read_bytes():
+                    raise OutdirError(
+                        f"{target} holds solutions (nbgrader's ### BEGIN SOLUTION): {outdir} "
+                        "is a source of the notebooks, not a student edition; choose another "
+                        "folder"
+                    )
         outdir.mkdir(parents=True, exist_ok=True)
-        probe = outdir / ".lenet-write-test"
-        probe.write_text("")
-        probe.unlink()
+        files.check_writable(outdir / STUDENT_MARKER)
     except OSError as err:
         raise OutdirError(f"cannot write to {outdir}: {err.strerror or err}") from None
 
 
-def write(outdir, force=False, notebooks=NOTEBOOKS):
-    """Write the student edition of every notebook in `notebooks` to outdir; returns the paths.
+def _put(target, data):
+    """Write data to target atomically; returns where a different earlier file went, or None."""
+    kept = None
+    with files.atomic_write(target) as f:
+        f.write(data)
+        f.flush()  # a full disk fails here, before the earlier file is moved
+        if target.exists():
+            kept = files.move_aside(target)
+    return kept
 
-    OutdirError when outdir is a file, or a non-empty folder without force, or not writable.
+
+def write(outdir, force=False, source=NOTEBOOKS, readme=README):
+    """Write the student edition of the notebooks in `source` to outdir; a list of Written.
+
+    OutdirError (nothing written) when outdir is a file, the source folder or holds it, holds
+    notebooks with solutions, is not empty without force, or cannot be written. OSError naming
+    the file and the cause when a write fails half-way: every file is then whole, the earlier
+    ones new, the rest as they were.
     """
-    notebooks, outdir = Path(notebooks), Path(outdir)
-    sources = sorted(notebooks.glob("*.ipynb"))
-    if not sources:
-        raise FileNotFoundError(
-            f"no notebooks in {notebooks}: the student edition is made from a source checkout "
-            "of lenet (pip install -e .)"
-        )
-    _check_outdir(outdir, force)
+    outdir, source = Path(outdir), Path(source)
+    _refuse_source(outdir, source.resolve())
+    edition = _edition(source, readme)
+    _check_outdir(outdir, force, edition)
     written = []
-    for path in sources:
-        nb = json.loads(path.read_text(encoding="utf-8"))
-        target = outdir / path.name
-        text = json.dumps(student_notebook(nb, path.name), indent=1, ensure_ascii=False)
-        target.write_text(text + "\n", encoding="utf-8")
-        written.append(target)
+    for name, data in edition.items():
+        target = outdir / name
+        if target.is_file() and target.read_bytes() == data:
+            written.append(Written(target))
+            continue
+        try:
+            written.append(Written(target, _put(target, data)))
+        except OSError as err:
+            raise OSError(
+                f"cannot write {target}: {err.strerror or err} ({len(written)} of "
+                f"{len(edition)} files written before it; no file is half-written)"
+            ) from err
     return written
