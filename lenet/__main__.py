@@ -210,7 +210,12 @@ def build_parser():
         "student", help="write the notebooks with the exercises left to the learner", **sub
     )
     p.add_argument("outdir", help="the folder to write them to (new, or empty)")
-    p.add_argument("--force", action="store_true", help="write into a folder that is not empty")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="write into a folder that is not empty; every file there that would change is "
+        "kept first under a numbered name (05_convolution.1.ipynb)",
+    )
     return parser
 
 
@@ -390,7 +395,12 @@ def run_student(args):
         written = student.write(args.outdir, force=args.force)
     except student.OutdirError as err:
         raise UsageError(f"argument outdir: {err}") from err
-    print(f"wrote the student edition of {len(written)} notebooks to {args.outdir}")
+    notebooks = sum(w.path.suffix == ".ipynb" for w in written)
+    print(f"wrote the student edition of {notebooks} notebooks to {args.outdir}")
+    for w in written:
+        if w.kept is not None:
+            print(f"  kept your earlier {w.path.name} as {w.kept.name}")
+    print(f"start with: cd {args.outdir} && jupyter lab   (README.md there says more)")
     return 0
 
 
