@@ -1,7 +1,10 @@
 """Explanatory diagrams for the notebooks, drawn with matplotlib.
 
 One function per picture: a neuron, a layered network, the sliding window, stride, padding, a
-convolution over channels, and the LeNet-5 architecture with the shape of every layer. Each returns
+convolution over channels, the LeNet-5 architecture with the shape of every layer, backpropagation
+on a computational graph, a convolution's input gradient as a scatter, and, drawn from data, a loss
+surface J(w, b), raw against standardised loss bowls, and a shifted digit before and after
+pooling. Each returns
 a new ``matplotlib.figure.Figure`` that is not registered with pyplot: nothing is shown, saved or
 kept alive until the caller displays it (in Jupyter, make it the last expression of a cell).
 """
@@ -9,6 +12,8 @@ kept alive until the caller displays it (in Jupyter, make it the last expression
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Circle, FancyArrowPatch, Rectangle
+
+from lenet.nn import MaxPool2d
 
 __all__ = [
     "neuron",
@@ -18,6 +23,11 @@ __all__ = [
     "padding",
     "convolution_over_channels",
     "lenet5_architecture",
+    "computational_graph",
+    "convolution_input_gradient",
+    "loss_surface",
+    "loss_bowls",
+    "pooling_shift",
 ]
 
 _INPUT = "#dbe9f6"  # light blue: input pixels
@@ -330,4 +340,225 @@ def lenet5_architecture():
             fontsize=8.5, color="0.35")  # fmt: skip
     ax.set(xlim=(-0.3, x - 1.7), ylim=(-1.3, 6.9))
     ax.set_title("LeNet-5 (modern: ReLU, max pooling), 61,706 parameters", fontsize=11)
+    return fig
+
+
+def _node(ax, xy, text, color, round_=False):
+    """A labelled box (or circle, for an operation) centred at xy."""
+    if round_:
+        ax.add_patch(Circle(xy, 0.42, facecolor=color, edgecolor="0.3"))
+    else:
+        ax.add_patch(
+            Rectangle((xy[0] - 0.6, xy[1] - 0.35), 1.2, 0.7, facecolor=color, edgecolor="0.3")
+        )
+    ax.text(*xy, text, ha="center", va="center", fontsize=12)
+
+
+def _flow(ax, start, end, color, bend=0.0):
+    """An arrow from node to node, bent by `bend` (0: straight)."""
+    ax.add_patch(
+        FancyArrowPatch(
+            start, end, arrowstyle="-|>", mutation_scale=13, color=color, lw=1.4,
+            connectionstyle=f"arc3,rad={bend}", shrinkA=18, shrinkB=18,
+        )
+    )  # fmt: skip
+
+
+def computational_graph():
+    """Backpropagation through J = loss(XW + b) drawn as a graph.
+
+    Black arrows carry values forward (left to right), labelled with their shapes; red arrows
+    carry gradients backward, each node turning the gradient of its output into those of its
+    inputs (notebook 3's three formulas).
+    """
+    fig, (ax,) = _canvas(11, 5.4)
+    x, w, b = (0.0, 4.6), (0.0, 0.9), (6.0, -0.2)
+    mul, add, loss, out = (3.0, 2.75), (6.0, 2.75), (9.0, 2.75), (11.3, 2.75)
+    for xy, text in ((x, "$X$"), (w, "$W$"), (b, "$b$")):
+        _node(ax, xy, text, _INPUT)
+    _node(ax, mul, r"$\times$", _OUTPUT, round_=True)
+    _node(ax, add, "$+$", _OUTPUT, round_=True)
+    _node(ax, loss, "loss", _WINDOW)
+    ax.text(*out, "$J$", ha="center", va="center", fontsize=14)
+    black, red = "0.15", "C3"
+    forward = [  # (from, to, label, label position)
+        (x, mul, "$X$: (N, D)", (1.0, 3.3)),
+        (w, mul, "$W$: (D, M)", (1.0, 2.1)),
+        (mul, add, "$XW$: (N, M)", (4.5, 2.95)),
+        (b, add, "$b$: (M,)", (5.45, 1.1)),
+        (add, loss, "$Y$: (N, M)", (7.5, 2.95)),
+        (loss, out, "a number", (10.3, 2.95)),
+    ]
+    backward = [  # (from, to, bend, label, label position)
+        (loss, add, 0.5, r"$dY = \partial J/\partial Y$: (N, M)", (7.5, 3.95)),
+        (add, mul, 0.5, "$dY$", (4.5, 3.75)),
+        (add, b, -0.5, r"$db = \sum_n dY_{n,:}$", (7.6, 1.1)),
+        (mul, x, 0.4, r"$dX = dY\,W^\top$: (N, D)", (2.2, 4.75)),
+        (mul, w, -0.4, r"$dW = X^\top dY$: (D, M)", (2.2, 0.6)),
+    ]
+    for start, end, text, where in forward:
+        _flow(ax, start, end, black)
+        ax.text(*where, text, color=black, ha="center", va="bottom", fontsize=9.5)
+    for start, end, bend, text, where in backward:
+        _flow(ax, start, end, red, bend)
+        ax.text(*where, text, color=red, ha="center", va="center", fontsize=10)
+    ax.text(5.6, -1.2, "black: values, forward      red: gradients, backward (the chain rule, "
+            "node by node)", ha="center", fontsize=9.5, color="0.3")  # fmt: skip
+    ax.set(xlim=(-0.9, 11.8), ylim=(-1.5, 5.4))
+    ax.set_title("Backpropagation on a graph: a linear layer and its loss", fontsize=11)
+    return fig
+
+
+def convolution_input_gradient(size=5, kernel_size=3, positions=((0, 0), (0, 1))):
+    """dJ/dx of a convolution as a scatter: output (i, j) adds dy_ij · W back onto its window.
+
+    Left, the upstream gradient dy with the chosen output positions marked; right, the input
+    gradient dx, each cell listing the terms it receives from those positions (stride 1): where
+    windows overlap, the terms add up.
+    """
+    out = size - kernel_size + 1
+    colors = ["C0", "C3", "C2", "C1"]
+    fig, (ax,) = _canvas(12, 5.2)
+    dy_labels = [[f"$dy_{{{i}{j}}}$" for j in range(out)] for i in range(out)]
+    y0 = (size - out) / 2
+    _grid(ax, 0, y0, out, out, color=_OUTPUT, cell=1.3, labels=dy_labels)
+    terms = {}
+    for k, (i, j) in enumerate(positions):
+        _outline(ax, 0, y0, out, i, j, 1, color=colors[k], fill=False, cell=1.3)
+        for a in range(kernel_size):
+            for d in range(kernel_size):
+                terms.setdefault((i + a, j + d), []).append(f"$dy_{{{i}{j}}}W_{{{a}{d}}}$")
+    x0, cell = out * 1.3 + 3.0, 1.6
+    labels = [["\n+ ".join(terms.get((r, c), [])) for c in range(size)] for r in range(size)]
+    _grid(ax, x0, 0, size, size, cell=cell)
+    for (r, c), listed in terms.items():
+        ax.text(x0 + (c + 0.5) * cell, (size - r - 0.5) * cell, labels[r][c], ha="center",
+                va="center", fontsize=7.5 if len(listed) > 1 else 8.5)  # fmt: skip
+    for k, (i, j) in enumerate(positions):
+        _outline(ax, x0, 0, size, i, j, kernel_size, color=colors[k], fill=False, cell=cell)
+        _flow(ax, (1.3 * (j + 0.5), y0 + 1.3 * (out - i)),
+              (x0 + cell * j, cell * (size - i - kernel_size / 2)), colors[k], -0.3)  # fmt: skip
+    ax.text(out * 0.65, y0 - 0.6, f"upstream gradient dy: {out}×{out}", ha="center", fontsize=9)
+    ax.text(
+        x0 + size * cell / 2, -0.6, f"input gradient dx: {size}×{size}", ha="center", fontsize=9
+    )
+    ax.set(xlim=(-0.3, x0 + size * cell + 0.3), ylim=(-1.0, size * cell + 0.3))
+    ax.set_title(f"dx of a {kernel_size}×{kernel_size} convolution: each $dy_{{ij}}$ is scattered "
+                 "back as $dy_{ij}\\,W$ onto its window; overlaps add up", fontsize=11)  # fmt: skip
+    return fig
+
+
+def _mse_grid(X, y, centre, half_widths, n=120):
+    """mean((X @ w - y)^2) on an n x n grid of w around centre: (w1 grid, w2 grid, J)."""
+    g1, g2 = np.meshgrid(
+        np.linspace(centre[0] - half_widths[0], centre[0] + half_widths[0], n),
+        np.linspace(centre[1] - half_widths[1], centre[1] + half_widths[1], n),
+    )
+    w = np.stack([g1.ravel(), g2.ravel()])  # (2, n*n)
+    J = np.mean((X @ w - y[:, None]) ** 2, axis=0).reshape(g1.shape)
+    return g1, g2, J
+
+
+def loss_surface(x, y, w_range=(0.0, 6.0), b_range=(-200.0, 300.0)):
+    """The loss J(w, b) = mean((w x + b - y)^2) of a line fit, as a surface and as contours.
+
+    x, y: (N,) data. The least-squares (w, b) is marked: the bottom of the bowl.
+    """
+    X = np.column_stack([x, np.ones_like(x)])
+    best = np.linalg.lstsq(X, y, rcond=None)[0]
+    centre = ((w_range[0] + w_range[1]) / 2, (b_range[0] + b_range[1]) / 2)
+    half = ((w_range[1] - w_range[0]) / 2, (b_range[1] - b_range[0]) / 2)
+    gw, gb, J = _mse_grid(X, y, centre, half)
+    fig = Figure(figsize=(11, 4.2))
+    surface = fig.add_subplot(1, 2, 1, projection="3d")
+    surface.plot_surface(gw, gb, np.log10(J), cmap="viridis", linewidth=0, alpha=0.9)
+    surface.set(xlabel="$w$", ylabel="$b$", zlabel="$\\log_{10} J$", title="The surface J(w, b)")
+    contours = fig.add_subplot(1, 2, 2)
+    contours.contour(gw, gb, J, levels=np.geomspace(J.min() * 1.05, J.max(), 14), cmap="viridis")
+    best_J = np.mean((X @ best - y) ** 2)
+    contours.plot(
+        *best, "*", ms=14, color="C3", label=f"lowest: w = {best[0]:.2f}, b = {best[1]:.0f}"
+    )
+    contours.set(xlabel="$w$", ylabel="$b$", title=f"Its contours; J = {best_J:.0f} at the bottom")
+    contours.legend(loc="upper right", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def _descent_path(X, y, lr, steps):
+    """Gradient descent on mean((X w - y)^2) from w = 0: the (steps + 1, 2) path."""
+    path = [np.zeros(X.shape[1])]
+    for _ in range(steps):
+        path.append(path[-1] - lr * 2 / len(X) * X.T @ (X @ path[-1] - y))
+    return np.array(path)
+
+
+def loss_bowls(X, y, steps=30):
+    """The loss bowl of two raw (only centred) features against the same features standardised.
+
+    X: (N, 2), y: (N,). Each panel: contours of J(w1, w2) (the intercept at its best value, the
+    mean of y), the minimum, and `steps` steps of gradient descent from 0 at the learning rate
+    1/λ_max, as large as the steepest direction allows (2/λ_max diverges). Equal axis scales,
+    so the bowl's true shape shows.
+    """
+    centred = X - X.mean(axis=0)
+    target = y - y.mean()
+    fig, axes = _canvas(11, 4.8, columns=2)
+    panels = [("raw (centred)", centred), ("standardised", centred / X.std(axis=0))]
+    for ax, (name, features) in zip(axes, panels, strict=True):
+        curvature = np.linalg.eigvalsh(2 / len(X) * features.T @ features)  # the bowl's axes
+        best = np.linalg.lstsq(features, target, rcond=None)[0]
+        path = _descent_path(features, target, 1 / curvature[-1], steps)
+        half = 1.25 * max(np.abs(best).max(), 1e-12)
+        g1, g2, J = _mse_grid(features, target, best, (half, half))
+        levels = J.min() + (J.max() - J.min()) * np.geomspace(1e-4, 1, 16)
+        ax.set_axis_on()
+        ax.contour(g1, g2, J, levels=levels, cmap="Greys_r", linewidths=0.8)
+        ax.plot(path[:, 0], path[:, 1], "o-", ms=2.5, lw=1, color="C3", label=f"{steps} steps")
+        ax.plot(*best, "*", ms=12, color="C2", label="minimum")
+        left = np.linalg.norm(path[-1] - best) / np.linalg.norm(best)
+        ax.set_title(f"{name}: curvatures differ ×{curvature[-1] / curvature[0]:,.0f};\n"
+                     f"after {steps} steps {left:.0%} of the way is left", fontsize=10)  # fmt: skip
+        ax.set(xlabel="$w_1$", ylabel="$w_2$")
+        ax.legend(fontsize=8, loc="lower right")
+    fig.suptitle("The same data, two loss bowls: gradient descent at the largest safe step",
+                 fontsize=11)  # fmt: skip
+    fig.subplots_adjust(top=0.8, wspace=0.3)
+    return fig
+
+
+def pooling_shift(image, shift=(0, 1), levels=2):
+    """An image and a copy shifted by `shift` pixels (rows, columns), each max-pooled (2×2)
+    `levels` times, with the difference at every level.
+
+    image: (H, W). Each difference panel's title gives the change, sum|a - b| / sum|a|.
+    """
+    pool = MaxPool2d(2)
+    ways = [("up", "down"), ("left", "right")]
+    moved = " and ".join(
+        f"{abs(k)} pixel{'s' if abs(k) > 1 else ''} {way[k > 0]}"
+        for k, way in zip(shift, ways, strict=True)
+        if k
+    )
+    rows = [image, np.roll(image, shift, axis=(0, 1))]
+    stages = [[r] for r in rows]
+    for _ in range(levels):
+        for stage in stages:
+            stage.append(pool.forward(stage[-1][None, None])[0, 0])
+    fig = Figure(figsize=(3.2 * (levels + 1), 8.4))
+    axes = fig.subplots(3, levels + 1)
+    for level in range(levels + 1):
+        a, b = stages[0][level], stages[1][level]
+        size = f"{a.shape[0]}×{a.shape[1]}"
+        name = "input" if level == 0 else f"after {level} max pool{'s' if level > 1 else ''}"
+        change = np.abs(a - b).sum() / np.abs(a).sum()
+        for row, (picture, title, cmap) in enumerate(
+            [(a, f"{name} ({size})", "gray_r"), (b, f"shifted {moved}" if level == 0 else
+             "shifted, then pooled", "gray_r"),
+             (np.abs(a - b), f"difference: {change:.0%} changed", "Reds")]
+        ):  # fmt: skip
+            ax = axes[row, level]
+            ax.imshow(picture, cmap=cmap, vmin=0, vmax=max(float(picture.max()), 1e-12))
+            ax.set(title=title, xticks=[], yticks=[])
+    fig.tight_layout()
     return fig
