@@ -25,10 +25,13 @@ $(VENV)/.installed: pyproject.toml | $(PY)
 venv: $(VENV)/.installed
 
 # Notebooks run in quick mode here (small subsets); set LENET_QUICK=0 to run them in full.
-# They save their models to a temporary folder, never over the ones in checkpoints/.
+# They save their models to a temporary folder, never over the ones in checkpoints/, and the
+# folder is removed when the tests end, pass or fail. TESTS chooses what runs (default: all).
+TESTS ?= tests notebooks
 test: venv
-	LENET_QUICK=$${LENET_QUICK:-1} LENET_CHECKPOINT_DIR=$${LENET_CHECKPOINT_DIR:-$$(mktemp -d)} \
-	  $(PY) -m pytest --nbval-lax tests notebooks
+	@checkpoints=$$(mktemp -d) && trap 'rm -rf "$$checkpoints"' EXIT && \
+	  LENET_QUICK=$${LENET_QUICK:-1} LENET_CHECKPOINT_DIR=$${LENET_CHECKPOINT_DIR:-$$checkpoints} \
+	  $(PY) -m pytest --nbval-lax $(TESTS)
 
 lint: venv
 	$(PY) -m ruff check .
