@@ -1,21 +1,32 @@
 """lenet: a numpy CNN you can read, check and train."""
 
-from lenet.nn.gradcheck import check_layer, check_loss, numerical_gradient, relative_error
-from lenet.nn.layers import (
+from lenet.nn import (
+    SGD,
+    Adam,
     AvgPool2d,
     Conv2d,
+    ExponentialDecay,
     Flatten,
     Layer,
     LeakyReLU,
+    LeNet5,
     Linear,
     MaxPool2d,
+    MSELoss,
     ReLU,
+    Sequential,
     Sigmoid,
+    SoftmaxCrossEntropy,
+    StepDecay,
     Tanh,
+    check_layer,
+    check_loss,
+    log_softmax,
+    numerical_gradient,
+    relative_error,
+    softmax,
 )
-from lenet.nn.losses import MAPLoss, MSELoss, SoftmaxCrossEntropy, log_softmax, softmax
-from lenet.nn.models import LeNet5, Sequential
-from lenet.nn.optim import SGD, Adam, ExponentialDecay, StepDecay
+from lenet.paper1998.loss import MAPLoss
 from lenet.training.checkpoint import load, save
 
 __version__ = "0.1.0"

@@ -14,7 +14,7 @@ torch is imported only inside the two functions: ``import lenet.interop`` works 
 
 import numpy as np
 
-from lenet.nn import layers
+import lenet.nn
 from lenet.nn.models import Sequential
 
 __all__ = ["LAYER_MAP", "from_torch", "layer_map", "to_torch"]
@@ -154,13 +154,13 @@ def _conv_padding(i, m):
 def _from_torch_layer(nn, i, m, dtype):
     """The lenet layer equal to torch module number i, with parameters of that dtype."""
     if isinstance(m, nn.Linear):
-        return layers.Linear(m.in_features, m.out_features, bias=m.bias is not None, dtype=dtype)
+        return lenet.nn.Linear(m.in_features, m.out_features, bias=m.bias is not None, dtype=dtype)
     if isinstance(m, nn.Conv2d):
         if m.groups != 1:
             raise _unsupported(i, m, f"groups={m.groups}")
         if _one_int(i, m, "dilation") != 1:
             raise _unsupported(i, m, f"dilation={m.dilation}")
-        return layers.Conv2d(
+        return lenet.nn.Conv2d(
             m.in_channels,
             m.out_channels,
             _one_int(i, m, "kernel_size"),
@@ -177,26 +177,26 @@ def _from_torch_layer(nn, i, m, dtype):
                 raise _unsupported(i, m, f"dilation={m.dilation}")
             if m.return_indices:
                 raise _unsupported(i, m, "return_indices=True")
-            cls = layers.MaxPool2d
+            cls = lenet.nn.MaxPool2d
         else:
             if not m.count_include_pad:
                 raise _unsupported(i, m, "count_include_pad=False (lenet counts the padding)")
             if m.divisor_override:
                 raise _unsupported(i, m, f"divisor_override={m.divisor_override}")
-            cls = layers.AvgPool2d
+            cls = lenet.nn.AvgPool2d
         return cls(
             _one_int(i, m, "kernel_size"),
             stride=_one_int(i, m, "stride"),
             padding=_one_int(i, m, "padding"),
         )
     if isinstance(m, nn.LeakyReLU):
-        return layers.LeakyReLU(m.negative_slope)
+        return lenet.nn.LeakyReLU(m.negative_slope)
     if isinstance(m, nn.Flatten):
         if m.start_dim != 1 or m.end_dim != -1:
             raise _unsupported(i, m, f"start_dim={m.start_dim}, end_dim={m.end_dim}")
-        return layers.Flatten()
+        return lenet.nn.Flatten()
     if type(m) in (nn.ReLU, nn.Tanh, nn.Sigmoid):
-        return getattr(layers, type(m).__name__)()
+        return getattr(lenet.nn, type(m).__name__)()
     raise ValueError(
         f"module {i} ({type(m).__name__}) has no lenet counterpart; supported: "
         + ", ".join(theirs for theirs, _ in LAYER_MAP.values())

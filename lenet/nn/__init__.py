@@ -1,9 +1,14 @@
 """The network maths a learner reads: layers, losses, optimizers, models, gradient checks.
 
-    layers          the Layer contract and the layers (Linear, Conv2d, pools, activations)
-    im2col          sliding windows: the one place that knows strides
+    layers          the Layer contract: the base class and the input checks every layer shares
+    linear          Linear (y = x W + b) and Flatten
+    conv            Conv2d: im2col, then one matrix product
+    pooling         MaxPool2d, AvgPool2d
+    activations     ReLU, LeakyReLU, Tanh, Sigmoid (and Elementwise, their base class)
+    im2col          sliding windows: the one place that knows strides, and the convolution's
+                    blocked matrix product
     initialization  He and Glorot weights
-    losses          SoftmaxCrossEntropy, MSELoss, softmax
+    losses          Loss (their base class), SoftmaxCrossEntropy, MSELoss, softmax
     optim           optimizers and learning-rate schedules
     models          Sequential (a large batch in chunks over the cores), LeNet5
     cores           running the chunks of one step on the CPU's cores at once
@@ -12,33 +17,28 @@
 May import: lenet.utils.
 """
 
+from lenet.nn.activations import Elementwise, LeakyReLU, ReLU, Sigmoid, Tanh
+from lenet.nn.conv import Conv2d
 from lenet.nn.gradcheck import check_layer, check_loss, numerical_gradient, relative_error
-from lenet.nn.layers import (
-    AvgPool2d,
-    Conv2d,
-    Flatten,
-    Layer,
-    LeakyReLU,
-    Linear,
-    MaxPool2d,
-    ReLU,
-    Sigmoid,
-    Tanh,
-)
-from lenet.nn.losses import MSELoss, SoftmaxCrossEntropy, log_softmax, softmax
+from lenet.nn.layers import Layer
+from lenet.nn.linear import Flatten, Linear
+from lenet.nn.losses import Loss, MSELoss, SoftmaxCrossEntropy, log_softmax, softmax
 from lenet.nn.models import LeNet5, Sequential
 from lenet.nn.optim import SGD, Adam, ExponentialDecay, Optimizer, StepDecay
+from lenet.nn.pooling import AvgPool2d, MaxPool2d
 
 __all__ = [
     "Adam",
     "AvgPool2d",
     "Conv2d",
+    "Elementwise",
     "ExponentialDecay",
     "Flatten",
     "Layer",
     "LeNet5",
     "LeakyReLU",
     "Linear",
+    "Loss",
     "MSELoss",
     "MaxPool2d",
     "Optimizer",

@@ -15,6 +15,8 @@ contiguous numbers, the matrix products of a convolution read and write contiguo
 and the layers that follow (ReLU, pooling) keep that layout for free.
 """
 
+import threading
+
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
@@ -26,12 +28,22 @@ __all__ = [
     "window_slices",
     "batch_last",
     "pad",
+    "unpad",
     "im2col",
     "column_blocks",
+    "ColumnBuffer",
+    "convolve",
+    "weight_gradient",
     "col2im",
     "window_sum",
     "window_sum_adjoint",
 ]
+
+
+# convolve builds the column matrix in blocks of output rows of about this many bytes, and
+# multiplies each block while it is still in the core's cache. Chosen with
+# `python benchmarks/batch_size.py --column-block-bytes 131072 524288 2097152`.
+COLUMN_BLOCK_BYTES = 2**19
 
 
 def output_size(size, kernel_size, stride, padding=0):
@@ -86,6 +98,12 @@ def pad(x, padding, value=0.0):
     return xp
 
 
+def unpad(xp, padding):
+    """The inverse of pad: (N, C, H + 2P, W + 2P) -> the (N, C, H, W) inside (a view)."""
+    p = padding
+    return xp[:, :, p : xp.shape[2] - p, p : xp.shape[3] - p]
+
+
 def im2col(xp, kernel_size, stride, out=None):
     """Unroll every window into a column: (N, C, Hp, Wp) -> (C * K * K, H' * W' * N).
 
@@ -124,6 +142,65 @@ def column_blocks(xp, kernel_size, stride, rows_per_block, out=None):
         np.copyto(cols, windows[:, :, :, rows.start : rows.stop])
         yield rows, cols.reshape(c * k * k, -1)
         start = stop
+
+
+class ColumnBuffer:
+    """A flat array reused for im2col's columns from batch to batch, one per thread.
+
+    Each thread of a chunked training step fills its own; a fresh array every step would cost
+    the operating system a page fault per page.
+    """
+
+    def __init__(self):
+        self._local = threading.local()
+
+    def get(self, size, dtype):
+        """This thread's buffer of `size` numbers of `dtype` (a new one when either changed)."""
+        buffer = getattr(self._local, "array", None)
+        if buffer is None or buffer.size != size or buffer.dtype != dtype:
+            buffer = self._local.array = np.empty(size, dtype=dtype)
+        return buffer
+
+
+def convolve(xp, weights, stride, buffer=None):
+    """weights.reshape(O, -1) @ im2col(xp): (O, H' * W' * N), and the columns for backward.
+
+    xp: padded images (N, C, Hp, Wp); weights: (O, C, K, K). The columns are built and
+    multiplied in blocks of output rows of about COLUMN_BLOCK_BYTES, so that the product reads
+    each block while it is still in the core's cache. Returns (y, columns): columns is the list
+    of blocks, im2col(xp) cut along its second axis (weight_gradient takes it). buffer: a
+    ColumnBuffer that holds the blocks instead of a new array.
+    """
+    o, c, k = weights.shape[:3]
+    n = xp.shape[0]
+    h_out, w_out = output_shape(xp.shape, k, stride)
+    row_bytes = c * k * k * w_out * n * weights.dtype.itemsize
+    rows_per_block = max(1, COLUMN_BLOCK_BYTES // max(1, row_bytes))
+    size = c * k * k * h_out * w_out * n
+    out = None if buffer is None else buffer.get(size, weights.dtype)
+    y = np.empty((o, h_out * w_out * n), dtype=weights.dtype)
+    columns = []
+    for rows, cols in column_blocks(xp, k, stride, rows_per_block, out=out):
+        outputs = slice(rows.start * w_out * n, rows.stop * w_out * n)
+        np.matmul(weights.reshape(o, -1), cols, out=y[:, outputs])
+        columns.append(cols)
+    return y, columns
+
+
+def weight_gradient(columns, dy, square=False):
+    """dy @ im2col(xp).T from convolve's column blocks: (O, C * K * K).
+
+    dy: (O, H' * W' * N), the gradient of convolve's y. square=True uses the columns squared
+    (the curvature pass of lenet.paper1998.sdlm).
+    """
+    total, start = None, 0
+    for cols in columns:
+        stop = start + cols.shape[1]
+        # dy @ cols.T as (cols @ dy.T).T: BLAS is much faster at this long-K shape this way
+        part = (cols * cols if square else cols) @ dy[:, start:stop].T
+        total = part if total is None else total + part
+        start = stop
+    return total.T
 
 
 def col2im(dcols, padded_shape, kernel_size, stride):

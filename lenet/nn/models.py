@@ -4,7 +4,12 @@ import copy
 
 import numpy as np
 
-from lenet.nn import cores, layers
+from lenet.nn import cores
+from lenet.nn.activations import LeakyReLU, ReLU, Sigmoid, Tanh
+from lenet.nn.conv import Conv2d
+from lenet.nn.layers import Layer
+from lenet.nn.linear import Flatten, Linear
+from lenet.nn.pooling import AvgPool2d, MaxPool2d
 from lenet.utils.rng import as_generator
 
 __all__ = ["Sequential", "LeNet5", "chunk_bounds"]
@@ -79,7 +84,7 @@ class Sequential:
             return value, outputs
         chunks = list(enumerate(zip(bounds[:-1], bounds[1:], strict=True)))
         # one core for layers of other kinds (objects with forward and backward only)
-        shareable = all(isinstance(layer, layers.Layer) for layer in self.layers)
+        shareable = all(isinstance(layer, Layer) for layer in self.layers)
         workers = min(cores.core_count(), len(chunks)) if shareable else 1
         models = [self] + [self.sibling() for _ in range(workers - 1)]
         losses = [loss] + [copy.copy(loss) for _ in range(workers - 1)]
@@ -152,13 +157,13 @@ class Sequential:
 
 
 _ACTIVATIONS = {
-    "relu": layers.ReLU,
-    "leaky_relu": layers.LeakyReLU,
-    "tanh": layers.Tanh,
-    "sigmoid": layers.Sigmoid,
+    "relu": ReLU,
+    "leaky_relu": LeakyReLU,
+    "tanh": Tanh,
+    "sigmoid": Sigmoid,
 }
 _INIT_FOR = {"relu": "he", "leaky_relu": "he", "tanh": "glorot", "sigmoid": "glorot_sigmoid"}
-_POOLS = {"max": layers.MaxPool2d, "avg": layers.AvgPool2d}
+_POOLS = {"max": MaxPool2d, "avg": AvgPool2d}
 
 
 def LeNet5(activation="relu", pool="max", dtype=np.float32, rng=None):
@@ -181,19 +186,19 @@ def LeNet5(activation="relu", pool="max", dtype=np.float32, rng=None):
     act, pool_cls = _ACTIVATIONS[activation], _POOLS[pool]
     init = _INIT_FOR[activation]
     kw = {"init": init, "dtype": dtype, "rng": rng}
-    output = layers.Linear(84, 10, init="glorot", dtype=dtype, rng=rng)
+    output = Linear(84, 10, init="glorot", dtype=dtype, rng=rng)
     output.params["W"] *= 0.1
     return Sequential(
-        layers.Conv2d(1, 6, 5, padding=2, input_grad=False, **kw),
+        Conv2d(1, 6, 5, padding=2, input_grad=False, **kw),
         act(),
         pool_cls(2),
-        layers.Conv2d(6, 16, 5, **kw),
+        Conv2d(6, 16, 5, **kw),
         act(),
         pool_cls(2),
-        layers.Flatten(),
-        layers.Linear(16 * 5 * 5, 120, **kw),
+        Flatten(),
+        Linear(16 * 5 * 5, 120, **kw),
         act(),
-        layers.Linear(120, 84, **kw),
+        Linear(120, 84, **kw),
         act(),
         output,
     )

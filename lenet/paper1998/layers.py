@@ -5,32 +5,36 @@
     -> S4 trainable subsampling -> squash -> C5 conv 120@5x5 -> squash -> F6 84 -> squash
     -> RBF output: 10 squared distances to fixed digit bitmaps
 
-Padding and binarisation are layers (Pad, Binarize), so a checkpoint remembers them and the
-model takes the same raw [0, 1] images as every lenet model. "Squash" is the paper's scaled
-tanh, f(a) = 1.7159 tanh(2a/3), a layer of its own (ScaledTanh) after each weighted layer
-but the output.
+Padding, binarisation and the paper's input levels are layers (Pad, Binarize, InputRange),
+so a checkpoint remembers them and the model takes the same raw [0, 1] images as every lenet
+model. "Squash" is the paper's scaled tanh, f(a) = 1.7159 tanh(2a/3), a layer of its own
+(ScaledTanh) after each weighted layer but the output.
 
-The loss: softmax cross-entropy over -y, the reference report's choice, not the paper's. The
-output layer returns the *negative* distances -y_i, so that, as for every lenet model, the
+One builder, LeNet1998, makes both versions of the net:
+
+    LeNet1998()            the paper's input levels and initialisation; trained with its MAP
+                           loss (lenet.paper1998.loss) and SDLM (lenet.paper1998.sdlm)
+    LeNet1998(init="glorot", input_range=None, binarize=True)
+                           the reference report's: trained like any lenet model, with
+                           softmax cross-entropy over the outputs
+
+The output layer returns the *negative* distances -y_i, so that, as for every lenet model, the
 prediction is the argmax and SoftmaxCrossEntropy applies:
 
     -log(e^{-y_t} / sum_i e^{-y_i}) = y_t + log sum_i e^{-y_i}
 
-Why: lenet.training.fit, evaluate, the widgets and the command line all train logits with
-SoftmaxCrossEntropy and predict by argmax; with -y as logits the 1998 net uses all of them
-unchanged. Little is lost: the paper's loss, y_t + log(e^{-j} + sum_i e^{-y_i}), differs only by
-the constant e^{-j} inside the log, which stops it from pushing already-large wrong distances
-further up; as j -> infinity the two agree.
-
-The paper's own training is here too: LeNet1998 (its input levels and initialisation),
-lenet.nn.losses.MAPLoss (Eq. 9), lenet.paper1998.sdlm.SDLM (Appendix C, using each layer's
-backward_curvature) and the recipe that puts them together, lenet.paper1998.train_1998.
+The paper's MAP loss, y_t + log(e^{-j} + sum_i e^{-y_i}), differs only by the constant e^{-j}
+inside the log, which stops it from pushing already-large wrong distances further up; as
+j -> infinity the two agree.
 """
 
 import numpy as np
 
 from lenet.nn import im2col
-from lenet.nn.layers import Conv2d, Flatten, Layer, Linear, check_images
+from lenet.nn.activations import Elementwise
+from lenet.nn.conv import Conv2d
+from lenet.nn.layers import Layer, check_images
+from lenet.nn.linear import Flatten, Linear
 from lenet.nn.models import Sequential
 from lenet.utils.checks import positive_int
 from lenet.utils.rng import as_generator
@@ -44,7 +48,6 @@ __all__ = [
     "MaskedConv2d",
     "ScaledTanh",
     "RBFOutput",
-    "ClassicLeNet5",
     "InputRange",
     "fan_in",
     "INIT_RULES",
@@ -238,27 +241,17 @@ class MaskedConv2d(Conv2d):
         return d2x
 
 
-class ScaledTanh(Layer):
-    """The paper's squashing function f(a) = A tanh(S a), A = 1.7159, S = 2/3 (f(1) ~ 1)."""
+class ScaledTanh(Elementwise):
+    """The paper's squashing function f(a) = A tanh(S a), A = 1.7159, S = 2/3 (f(1) ~ 1).
+
+    Derivative A S (1 - tanh(S a)^2).
+    """
 
     A, S = 1.7159, 2 / 3
 
-    def forward(self, x):
-        t = np.tanh(self.S * np.asarray(x))
-        self._cache = t
-        return (self.A * t).astype(t.dtype, copy=False)
-
-    def backward(self, dout):
-        t = self._cached()
-        dout = self._check_dout(dout, t.shape)
-        return dout * (self.A * self.S) * (1 - t * t)
-
-    def backward_curvature(self, d2out):
-        """Gauss-Newton: f'(a)^2 d2out (the f''(a) dE/dy term dropped, as in the paper)."""
-        t = self._cached()
-        d2out = self._check_dout(d2out, t.shape)
-        slope = (self.A * self.S) * (1 - t * t)
-        return d2out * slope * slope
+    def _apply(self, x):
+        t = np.tanh(self.S * x)
+        return (self.A * t).astype(t.dtype, copy=False), (self.A * self.S) * (1 - t * t)
 
 
 class RBFOutput(Layer):
@@ -330,26 +323,6 @@ def _c1_to_rbf(dtype, kw):
         ScaledTanh(),
         RBFOutput(),  # (N, 10)
     ]
-
-
-def ClassicLeNet5(binarize=False, dtype=np.float32, rng=None):
-    """The 1998 LeNet-5 for 28 x 28 digits: (N, 1, 28, 28) -> -distances (N, 10).
-
-    binarize: False or None (grey levels kept), True (the reports' threshold, 40/255), or a
-    threshold in (0, 1]. Weights: Glorot uniform; subsampling starts as average pooling.
-    """
-    rng = as_generator(rng)
-    kw = {"init": "glorot", "dtype": dtype, "rng": rng}
-    front = []
-    if binarize is True:
-        front.append(Binarize(40 / 255))
-    elif binarize is not None and binarize is not False:
-        front.append(Binarize(binarize))
-    return Sequential(
-        *front,
-        Pad(2),
-        *_c1_to_rbf(dtype, kw),
-    )
 
 
 class InputRange(Layer):
@@ -433,18 +406,30 @@ def initialize_1998(model, rng=None, rule="sqrt"):
     return model
 
 
-def LeNet1998(init="sqrt", dtype=np.float32, rng=None):
-    """The 1998 LeNet-5 with the paper's input and initialisation: (N, 1, 28, 28) -> -y (N, 10).
+def LeNet1998(init="sqrt", input_range=(-0.1, 1.175), binarize=False, dtype=np.float32, rng=None):
+    """The 1998 LeNet-5 for 28 x 28 digits: (N, 1, 28, 28) -> -distances (N, 10).
 
-    The 28 x 28 digit centred in a 32 x 32 field of background -0.1, ink 1.175; weights and
-    biases uniform in +-2.4 / sqrt(fan-in) (init="printed": +-2.4 / fan-in, see
-    initialize_1998). Train it with MAPLoss and SDLM: lenet.paper1998.train_1998.
+    The digit is centred in a 32 x 32 field (Pad) before C1. The defaults are the paper's:
+    input_range maps [0, 1] to its levels, background -0.1 and ink 1.175 (None keeps [0, 1]);
+    init="sqrt" draws every weight and bias uniform in +-2.4 / sqrt(fan-in) ("printed": +-2.4 /
+    fan-in, see initialize_1998). Train it with MAPLoss and SDLM (lenet.paper1998.recipe).
+
+    LeNet1998(init="glorot", input_range=None, binarize=True) is the reference report's
+    version, trained with SoftmaxCrossEntropy like any lenet model: Glorot uniform weights on
+    grey levels in [0, 1], binarised at 40/255 first. binarize: False or None (grey levels
+    kept), True (the reports' threshold, 40/255), or a threshold in (0, 1].
     """
+    if init not in (*INIT_RULES, "glorot"):
+        raise ValueError(f"init must be one of {(*INIT_RULES, 'glorot')}, got {init!r}")
     rng = as_generator(rng)
-    kw = {"dtype": dtype, "rng": rng}
-    model = Sequential(
-        Pad(2),
-        InputRange(-0.1, 1.175),
-        *_c1_to_rbf(dtype, kw),
-    )
-    return initialize_1998(model, rng, init)
+    kw = {"dtype": dtype, "rng": rng} | ({"init": "glorot"} if init == "glorot" else {})
+    front = []
+    if binarize is True:
+        front.append(Binarize(40 / 255))
+    elif binarize is not None and binarize is not False:
+        front.append(Binarize(binarize))
+    front.append(Pad(2))
+    if input_range is not None:
+        front.append(InputRange(*input_range))
+    model = Sequential(*front, *_c1_to_rbf(dtype, kw))
+    return model if init == "glorot" else initialize_1998(model, rng, init)

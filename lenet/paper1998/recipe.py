@@ -1,7 +1,7 @@
 """The 1998 paper's training recipe for its LeNet-5, in one function: train_1998.
 
     model  classic.LeNet1998: the paper's input (-0.1 / 1.175, 32 x 32) and initialisation
-    loss   losses.MAPLoss: Eq. (9)
+    loss   loss.MAPLoss: Eq. (9)
     steps  sdlm.SDLM: eta / (mu + h_kk), h re-estimated on 500 patterns per pass; mu = 0.5
            here, not the paper's 0.02 (see MU)
     eta    sdlm.paper_eta: 0.0005 x 2 passes, 0.0002 x 3, 0.0001 x 3, 0.00005 x 4, then 0.00001
@@ -21,7 +21,7 @@ import time
 import numpy as np
 
 from lenet.data import iterate_minibatches
-from lenet.nn.losses import MAPLoss
+from lenet.paper1998.loss import MAPLoss
 from lenet.paper1998.sdlm import SDLM, paper_eta
 from lenet.training.loop import TrainingDiverged, stop_requested
 from lenet.utils.checks import positive_int

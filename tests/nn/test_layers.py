@@ -414,11 +414,12 @@ def test_conv2d_column_blocks_give_the_same_curvature(monkeypatch):
     d2out = rng(15).random((3, 4, 7, 7))
     results = []
     for block_bytes in (2**19, 1):
-        monkeypatch.setattr(lenet.nn.layers, "COLUMN_BLOCK_BYTES", block_bytes)
+        monkeypatch.setattr(lenet.nn.im2col, "COLUMN_BLOCK_BYTES", block_bytes)
         layer = lenet.Conv2d(2, 4, 3, padding=1, dtype=F64, rng=0)
         layer.forward(x)
         d2x = layer.backward_curvature(d2out)
-        results.append((d2x, layer.curvature["W"], len(layer._cache[0])))
+        _, columns = lenet.nn.im2col.convolve(lenet.nn.im2col.pad(x, 1), layer.params["W"], 1)
+        results.append((d2x, layer.curvature["W"], len(columns)))
     (d2x, curv_w, blocks), (d2x_rows, curv_w_rows, blocks_rows) = results
     assert (blocks, blocks_rows) == (1, 7)
     np.testing.assert_allclose(d2x_rows, d2x, rtol=1e-12)

@@ -14,6 +14,11 @@ def rng(seed=0):
     return np.random.default_rng(seed)
 
 
+def report_net(**kwargs):
+    """The reference report's version of the 1998 net: Glorot weights on [0, 1] grey levels."""
+    return paper1998.LeNet1998(init="glorot", input_range=None, **kwargs)
+
+
 # Table I of LeCun et al. (1998), as printed: rows are the S2 maps 0-5, columns the C3 maps 0-15.
 PAPER_TABLE_I = """
 X . . . X X X . . X X X X . X X
@@ -131,11 +136,23 @@ def test_pad_and_binarize():
     ("binarize", "threshold"), [(False, None), (None, None), (True, 40 / 255), (0.5, 0.5)]
 )
 def test_binarize_option(binarize, threshold):
-    first = paper1998.ClassicLeNet5(binarize=binarize, rng=0).layers[0]
+    first = report_net(binarize=binarize, rng=0).layers[0]
     if threshold is None:
         assert isinstance(first, paper1998.Pad)
     else:
         assert isinstance(first, paper1998.Binarize) and first.threshold == threshold
+
+
+def test_one_builder_makes_the_papers_net_and_the_reports():
+    paper = paper1998.LeNet1998(rng=0)
+    assert [type(la).__name__ for la in paper.layers[:3]] == ["Pad", "InputRange", "Conv2d"]
+    c1 = paper.layers[2].params["W"]
+    assert np.abs(c1).max() <= 2.4 / np.sqrt(25)  # the paper's uniform +-2.4 / sqrt(fan-in)
+    report = report_net(binarize=True, rng=0)
+    assert [type(la).__name__ for la in report.layers[:3]] == ["Binarize", "Pad", "Conv2d"]
+    assert paper.parameter_count() == report.parameter_count() == 60_000
+    with pytest.raises(ValueError, match="init must be one of"):
+        paper1998.LeNet1998(init="he")
 
 
 def test_module_constants_are_read_only():
@@ -147,13 +164,13 @@ def test_module_constants_are_read_only():
 
 @pytest.mark.parametrize("n", [1, 8])
 def test_classic_lenet5_shapes_and_parameters(n):
-    model = paper1998.ClassicLeNet5(binarize=True, rng=0)
+    model = report_net(binarize=True, rng=0)
     assert model.forward(rng().random((n, 1, 28, 28), dtype=np.float32)).shape == (n, 10)
-    assert paper1998.ClassicLeNet5(rng=0).parameter_count() == 60_000  # as the paper counts
+    assert report_net(rng=0).parameter_count() == 60_000  # as the paper counts
 
 
 def test_classic_lenet5_save_load_round_trip(tmp_path):
-    model = paper1998.ClassicLeNet5(binarize=0.3, rng=1)
+    model = report_net(binarize=0.3, rng=1)
     lenet.save(model, tmp_path / "paper1998.npz")
     loaded = lenet.load(tmp_path / "paper1998.npz")
     x = rng().random((3, 1, 28, 28), dtype=np.float32)
@@ -162,7 +179,7 @@ def test_classic_lenet5_save_load_round_trip(tmp_path):
 
 
 def test_classic_lenet5_overfits_32_samples():
-    model = paper1998.ClassicLeNet5(rng=0)
+    model = report_net(rng=0)
     x, y = rng(11).random((32, 1, 28, 28), dtype=np.float32), rng(12).integers(0, 10, 32)
     loss = lenet.SoftmaxCrossEntropy()
     opt = lenet.Adam(model, lr=3e-3)
@@ -174,7 +191,7 @@ def test_classic_lenet5_overfits_32_samples():
 
 
 def test_whole_classic_net_gradient_check():
-    model = paper1998.ClassicLeNet5(dtype=F64, rng=2)
+    model = report_net(dtype=F64, rng=2)
     x, y = rng(13).random((2, 1, 28, 28)), np.array([4, 9])
     loss = lenet.SoftmaxCrossEntropy()
     loss.forward(model.forward(x), y)

@@ -9,10 +9,10 @@ import pytest
 
 from lenet import paper1998
 from lenet.data.distortions import Distorter, affine_warp
+from lenet.nn import AvgPool2d, Conv2d, Flatten, Linear, MaxPool2d, ReLU, Tanh
 from lenet.nn.gradcheck import check_loss, relative_error
-from lenet.nn.layers import AvgPool2d, Conv2d, Flatten, Linear, MaxPool2d, ReLU, Tanh
-from lenet.nn.losses import MAPLoss
 from lenet.nn.models import Sequential
+from lenet.paper1998.loss import MAPLoss
 from lenet.paper1998.sdlm import SDLM, curvature_pass, paper_eta
 
 

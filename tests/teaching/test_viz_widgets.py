@@ -368,7 +368,10 @@ def test_panel_static_view_has_a_picture_and_one_line():
 
 @pytest.mark.parametrize(
     "make",
-    [lambda: lenet.LeNet5(rng=0), lambda: paper1998.ClassicLeNet5(binarize=True, rng=0)],
+    [
+        lambda: lenet.LeNet5(rng=0),
+        lambda: paper1998.LeNet1998(init="glorot", input_range=None, binarize=True, rng=0),
+    ],
     ids=["modern", "classic"],
 )
 def test_drawing_pad_predicts_from_strokes(make):
