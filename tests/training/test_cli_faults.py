@@ -204,3 +204,49 @@ def test_data_dir_that_is_a_file(tmp_path):
     assert result.returncode == 1
     assert "the data folder is a file" in result.stderr and "--data-dir" in result.stderr
     assert "Errno" not in result.stderr and "Traceback" not in result.stderr
+
+
+# --- issue 29: checked checkpoints, a mistyped LENET_DATA_DIR, long names (the safety rows)
+
+
+@pytest.mark.parametrize(
+    ("weights", "message"),
+    [
+        (np.full((3, 2), np.nan, np.float32), "6 of its 6 values are NaN or inf"),
+        (np.ones((3, 2), np.int64), "its dtype is int64 (<i8), lenet weights are float32"),
+        (np.full((3, 2), "w"), "its dtype is <U1"),
+    ],
+    ids=["nan", "int", "text"],
+)
+def test_evaluate_refuses_weights_that_are_not_finite_floats(tmp_path, weights, message):
+    path = tmp_path / "m.npz"
+    lenet.save(lenet.Sequential(lenet.Linear(3, 2, rng=0)), path)
+    with np.load(path) as f:
+        arrays = {key: f[key] for key in f.files}
+    np.savez(path, **{**arrays, "0.W": weights})
+    result = run_cli("evaluate", str(path))
+    assert result.returncode == 1
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(f"error: {path}: array '0.W'") and message in line
+
+
+def test_a_mistyped_lenet_data_dir_is_one_line_and_creates_nothing(tmp_path):
+    missing = tmp_path / "mnsit"
+    result = subprocess.run(
+        [sys.executable, "-m", "lenet", "train", "--output", str(tmp_path / "m.npz")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "LENET_DATA_DIR": str(missing)},
+    )
+    assert result.returncode == 1
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(f"error: {missing}: LENET_DATA_DIR names a folder that does not exist.")
+    assert os.listdir(tmp_path) == []
+
+
+def test_a_244_character_output_name_is_accepted(tiny_mnist, tmp_path):
+    output = tmp_path / ("m" * 240 + ".npz")
+    result = run_cli(*train_args(tiny_mnist, output))
+    assert result.returncode == 0, result.stderr
+    assert checkpoint.load(output).layers
