@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lenet.utils import files
-from lenet.utils.config import STUDENT_MARKER
+from lenet.utils.config import STUDENT_MARKER, notebooks_dir
 
 __all__ = [
     "OutdirError",
@@ -40,8 +40,6 @@ __all__ = [
     "student_notebook",
     "write",
 ]
-
-NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 
 # nbgrader's default stubs (ClearSolutions.code_stub["python"] and .text_stub).
 CODE_STUB = ["# YOUR CODE HERE", "raise NotImplementedError()"]
@@ -92,6 +90,8 @@ run them first on small subsets with few epochs, start JupyterLab with
   `checkpoints/lenet5_notebook.npz` there and notebook 12 reads your handwriting with it. The
   hidden file `{STUDENT_MARKER}` tells lenet that this folder is a student edition: keep it
   beside the notebooks. (`LENET_CHECKPOINT_DIR=/another/folder` puts the models there instead.)
+- `python -m lenet train`, run in this folder, saves there too: `--model lenet1998` writes
+  `checkpoints/lenet1998.npz`, the model notebook 12's last "Try it" loads.
 - MNIST is read from `$LENET_DATA_DIR` if it is set, else from lenet's own data folder
   (`python -m lenet train --help` names it), and downloaded there once if it is missing. That is
   the only thing the notebooks write outside this folder.
@@ -192,9 +192,9 @@ def _edition(source, readme):
     notebooks = sorted(source.glob("*.ipynb"))
     if not notebooks:
         raise FileNotFoundError(
-            f"no notebooks in {source}: this installation of lenet has no notebooks to make the "
-            "student edition from; get lenet's source (the folder with pyproject.toml and "
-            "notebooks/), run `pip install -e .` there, then run this command again"
+            f"no notebooks in {source}: this installation of lenet has none to make the "
+            "student edition from; reinstall it from lenet's source folder (the one with "
+            "pyproject.toml and notebooks/): run `pip install .` there, then this command again"
         )
     # The marker first: a folder that a failed write leaves half-made is still the learner's.
     edition = {
@@ -262,15 +262,18 @@ def _put(target, data):
     return kept
 
 
-def write(outdir, force=False, source=NOTEBOOKS, readme=README):
+def write(outdir, force=False, source=None, readme=README):
     """Write the student edition of the notebooks in `source` to outdir; a list of Written.
+
+    source defaults to lenet.utils.config.notebooks_dir() (a checkout's notebooks/, else the
+    copy installed with lenet); another language's notebooks come with their own readme.
 
     OutdirError (nothing written) when outdir is a file, the source folder or holds it, holds
     notebooks with solutions, is not empty without force, or cannot be written. OSError naming
     the file and the cause when a write fails half-way: every file is then whole, the earlier
     ones new, the rest as they were.
     """
-    outdir, source = Path(outdir), Path(source)
+    outdir, source = Path(outdir), Path(notebooks_dir() if source is None else source)
     _refuse_source(outdir, source.resolve())
     edition = _edition(source, readme)
     _check_outdir(outdir, force, edition)

@@ -247,10 +247,18 @@ def test_a_folder_of_notebooks_with_solutions_is_refused(tmp_path):
     assert _snapshot(copy) == _snapshot(source)
 
 
-def test_no_notebooks_says_what_to_do(tmp_path):
-    with pytest.raises(FileNotFoundError, match=r"run `pip install -e \.` there, then run"):
-        student.write(tmp_path / "out", source=tmp_path)
+def test_the_notebooks_come_from_notebooks_dir_and_none_says_what_to_do(tmp_path, monkeypatch):
+    monkeypatch.setattr(student, "notebooks_dir", lambda: tmp_path / "installed")
+    (tmp_path / "installed").mkdir()
+    with pytest.raises(FileNotFoundError, match=r"run `pip install \.` there, then this command"):
+        student.write(tmp_path / "out")
     assert not (tmp_path / "out").exists()
+    shutil.copy(NOTEBOOKS / "05_convolution.ipynb", tmp_path / "installed")
+    assert {w.path.name for w in student.write(tmp_path / "out")} == {
+        "05_convolution.ipynb",
+        "README.md",
+        config.STUDENT_MARKER,
+    }
 
 
 def _write_with_file_size_limit(outdir, limit, *args):
