@@ -35,6 +35,7 @@ __all__ = [
     "DEADLINE",
     "MIN_SPEED",
     "DOWNLOAD_ERRORS",
+    "DISK_FULL",
     "DownloadTooSlow",
     "ChecksumMismatch",
     "default_data_dir",
