@@ -275,7 +275,7 @@ def convolution_over_channels(in_channels=3, out_channels=2, size=6, kernel_size
     ax.text(ox + out / 2, -1.9, "(O, H', W')", ha="center", fontsize=9, color="0.4")
     ax.text(
         kx + 1.5, -2.9,
-        r"$y_{o,i,j} = b_o + \sum_{c}\sum_{a,d} x_{c,\,i+a,\,j+d}\; W_{o,c,a,d}$",
+        r"$y_{o,i,j} = b_o + \sum_{c}\sum_{u,v} x_{c,\,i+u,\,j+v}\; W_{o,c,u,v}$",
         ha="center", fontsize=12,
     )  # fmt: skip
     ax.set(xlim=(-0.5, ox + out + 2.0), ylim=(-3.4, 8.8))
