@@ -28,6 +28,14 @@ from lenet.nn import (
 )
 from lenet.paper1998.loss import MAPLoss
 from lenet.training.checkpoint import load, save
+from lenet.utils import i18n
+
+# A Chinese notebook runs the English code cells: what they print and plot is translated.
+if i18n.LANGUAGE != "en":
+    from lenet.teaching import plotlang
+
+    i18n.install()
+    plotlang.install()
 
 __version__ = "0.1.0"
 

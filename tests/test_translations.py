@@ -188,6 +188,7 @@ def test_translate_fills_values_in_and_reorders_them(chinese):
     assert i18n.translate(line) == "10,000 张测试图像中, 99.10% 的预测一致"
     assert i18n.translate("  lenet        98.76%     1.23") == "  lenet 98.76% 1.23"
     assert i18n.translate("epoch\nvalidation accuracy") == "轮次\n验证准确率"
+    assert i18n.translate("lenet epoch 0.97") == "lenet 轮次 0.97"  # a value that is an entry
     assert i18n.translate("a brace {x} stays") == "花括号 {x} 不变"
     assert i18n.translate("no entry for this line") == "no entry for this line"
     assert i18n.translate("0.25 1e-3") == "0.25 1e-3"

@@ -135,7 +135,8 @@ def shown_lines(source, normalize):
             for text in _shown(node):
                 for line in text.split("\n"):
                     key = normalize(line)
-                    if _LETTERS.search(key.replace("{}", "")) and key not in keys:
+                    words = re.sub(r"\$[^$]*\$", "", key.replace("{}", ""))  # not TeX
+                    if _LETTERS.search(words) and key not in keys:
                         keys.append(key)
     return keys
 

@@ -11,7 +11,8 @@ written as one (a printed line matches whatever its padding). For example
 
     "predictions agree on {} of the {} test images": "{1} 张测试图像中, {0} 的预测一致"
 
-translates the line ``predictions agree on 100.00% of the 10,000 test images``.
+translates the line ``predictions agree on 100.00% of the 10,000 test images``. A value that is
+itself a key of the catalog (a run's name printed in a title) is translated too.
 
 The Chinese notebooks run the same code cells as the English ones, so in Chinese mode
 ``install()`` sends every ``print`` through ``translate`` (lenet's own messages included); the
@@ -87,19 +88,26 @@ def _templates(lang):
     return [(anchor, pattern, translated) for _, anchor, pattern, translated in found]
 
 
+def _exact(text, lang):
+    """The catalog's translation of `text` as a whole (a key without values), or None."""
+    found = catalog(lang).get(normalize(text).replace("{", "{{").replace("}", "}}"))
+    return None if found is None else found.replace("{{", "{").replace("}}", "}")
+
+
 def _line(line, lang):
     if not _LETTERS.search(line):
         return line
     indent = line[: len(line) - len(line.lstrip())]
-    key = normalize(line)
-    exact = catalog(lang).get(key.replace("{", "{{").replace("}", "}}"))
+    exact = _exact(line, lang)
     if exact is not None:
-        return indent + exact.replace("{{", "{").replace("}}", "}")
+        return indent + exact
     for anchor, pattern, translated in _templates(lang):
         if anchor in line:
             match = pattern.fullmatch(line)
             if match:
-                return indent + translated.format(*(v.strip() for v in match.groups()))
+                # a value that is itself a catalog entry (a run's name in a title) is translated
+                values = [v.strip() for v in match.groups()]
+                return indent + translated.format(*(_exact(v, lang) or v for v in values))
     return line
 
 
