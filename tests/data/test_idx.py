@@ -7,7 +7,8 @@ import sys
 
 import numpy as np
 import pytest
-from mnist_files import NO_CHECKSUMS, idx_bytes, write_gzip_of_zeros, write_split
+from bombs import write_gzip_of_zeros
+from mnist_files import NO_CHECKSUMS, idx_bytes, write_split
 
 from lenet import data
 from lenet.data import MNIST

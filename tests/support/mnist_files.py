@@ -3,7 +3,6 @@
 import gzip
 import hashlib
 import struct
-import zlib
 
 import numpy as np
 
@@ -43,23 +42,3 @@ def checksums_of(folder, split="train"):
 # Small files under the canonical names are not the published ones: load them with checksums={}
 # (or as raw files, which are checked by their headers only).
 NO_CHECKSUMS = {}
-
-
-def write_gzip_of_zeros(path, prefix, zeros):
-    """A gzip file of prefix then `zeros` zero bytes (a multiple of 2**24): megabytes on disk
-    that unpack to gigabytes, written without ever holding them (one deflate block repeated)."""
-    chunk = bytes(2**24)
-    if zeros % len(chunk):
-        raise ValueError(f"zeros must be a multiple of {len(chunk)}, got {zeros}")
-    deflate = zlib.compressobj(9, zlib.DEFLATED, -15)  # raw deflate, gzip's framing added here
-    head = deflate.compress(prefix) + deflate.flush(zlib.Z_FULL_FLUSH)
-    block = deflate.compress(chunk) + deflate.flush(zlib.Z_FULL_FLUSH)  # the same every time
-    crc = zlib.crc32(prefix)
-    for _ in range(zeros // len(chunk)):
-        crc = zlib.crc32(chunk, crc)
-    with open(path, "wb") as f:
-        f.write(b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff" + head)
-        for _ in range(zeros // len(chunk)):
-            f.write(block)
-        f.write(deflate.flush())
-        f.write(struct.pack("<II", crc, (len(prefix) + zeros) % 2**32))

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from bombs import write_zip_with_zeros
 
 import lenet
 import lenet.paper1998.layers
@@ -410,15 +411,13 @@ def test_a_2_mb_file_that_unpacks_to_2_gb_is_refused_in_little_memory(tmp_path):
     path = tmp_path / "bomb.npz"
     rows, cols = 2**15, 2**14  # float32: 2 GiB of zeros, about 2 MB deflated
     architecture = [{"type": "Linear", "args": {"in_features": rows, "out_features": cols}}]
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-        with archive.open("architecture.npy", "w") as f:
-            np.lib.format.write_array(f, np.array(json.dumps(architecture)))
-        with archive.open("0.W.npy", "w", force_zip64=True) as f:
-            f.write(npy_header((rows, cols)))
-            zeros = bytes(2**24)
-            for _ in range(rows * cols * 4 // len(zeros)):
-                f.write(zeros)
-        archive.writestr("0.b.npy", npy_header((cols,)) + bytes(4 * cols))
+    text = io.BytesIO()
+    np.lib.format.write_array(text, np.array(json.dumps(architecture)))
+    members = {
+        "architecture.npy": text.getvalue(),
+        "0.b.npy": npy_header((cols,)) + bytes(4 * cols),
+    }
+    write_zip_with_zeros(path, members, "0.W.npy", npy_header((rows, cols)), rows * cols * 4)
     assert path.stat().st_size < 3_000_000
     result = subprocess.run(
         [sys.executable, "-c", BOMB, str(path)], capture_output=True, text=True, timeout=120
