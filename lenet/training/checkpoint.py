@@ -65,6 +65,7 @@ __all__ = [
     "MAX_PARAMETERS",
     "MAX_ARCHITECTURE_CHARS",
     "MAX_NESTING",
+    "MAX_LAYERS",
     "save",
     "load",
 ]
@@ -205,7 +206,11 @@ def _read_headers(path, archive):
     """Array name -> _Header for each array of the archive, from its .npy header alone."""
     infos = archive.infolist()
     if len(infos) > 2 * MAX_LAYERS:
-        raise _not_a_checkpoint(path, f"it holds {len(infos)} files; a checkpoint holds fewer")
+        raise _not_a_checkpoint(
+            path,
+            f"it holds {len(infos):,} arrays, more than the {2 * MAX_LAYERS:,} of the "
+            f"{MAX_LAYERS:,} layers a checkpoint may hold",
+        )
     headers = {}
     for info in infos:
         name = info.filename.removesuffix(".npy")
@@ -308,13 +313,16 @@ def _check_layers(path, architecture, headers):
     Nothing is allocated: shapes come from each class's parameter_shapes and from the headers.
     """
     layers, total = [], 0
-    unclaimed = dict(headers)
+    by_layer = {}  # "<layer index>" -> {parameter name: header}, for "<index>.<name>" arrays
+    for key, header in headers.items():
+        index, _, parameter = key.partition(".")
+        by_layer.setdefault(index, {})[parameter] = header
     for i, (name, args) in enumerate(architecture):
         cls = LAYER_TYPES.get(name)
         if cls is None:
             raise CheckpointError(f"{path}: layer {i} has unknown type {name!r}")
         expected = _parameter_shapes(path, i, cls, args)
-        stored = {k.split(".", 1)[1]: unclaimed.pop(k) for k in headers if k.startswith(f"{i}.")}
+        stored = by_layer.pop(str(i), {})
         for key, shape in expected.items():
             if key not in stored:
                 raise CheckpointError(
@@ -340,8 +348,9 @@ def _check_layers(path, architecture, headers):
                 f"{MAX_PARAMETERS:,} a checkpoint may hold"
             )
         layers.append(_Layer(cls, args, stored, dtypes.pop() if dtypes else None))
-    if unclaimed:
-        raise CheckpointError(f"{path}: arrays {sorted(unclaimed)} belong to no layer")
+    if by_layer:
+        unclaimed = sorted(".".join(filter(None, (i, k))) for i in by_layer for k in by_layer[i])
+        raise CheckpointError(f"{path}: arrays {unclaimed} belong to no layer")
     return layers
 
 

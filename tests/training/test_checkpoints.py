@@ -358,6 +358,25 @@ def test_the_parameter_bound(tmp_path, monkeypatch):
         lenet.load(path)
 
 
+def test_the_layer_bound(tmp_path, monkeypatch):
+    path = tmp_path / "model.npz"
+    lenet.save(lenet.LeNet5(rng=0), path)
+    monkeypatch.setattr(checkpoint, "MAX_LAYERS", 6)  # LeNet5: 12 layers, 11 arrays
+    with pytest.raises(checkpoint.CheckpointError, match="a list of at most 6 layers expected"):
+        lenet.load(path)
+    monkeypatch.setattr(checkpoint, "MAX_LAYERS", 5)
+    with pytest.raises(checkpoint.CheckpointError, match="holds 11 arrays, more than the 10 of"):
+        lenet.load(path)
+
+
+def test_arrays_of_no_layer_are_named(tmp_path):
+    path = tmp_path / "model.npz"
+    lenet.save(small_model(), path)
+    rewrite(path, **{"7_W": np.zeros(2, np.float32), "extra": np.zeros(1, np.float32)})
+    with pytest.raises(checkpoint.CheckpointError, match=r"arrays \['7.W', 'extra'\] belong to no"):
+        lenet.load(path)
+
+
 def test_a_deeply_nested_architecture_is_refused(tmp_path):
     path = tmp_path / "deep.npz"
     deep = "[" * 100_000 + "]" * 100_000
