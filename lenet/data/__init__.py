@@ -10,8 +10,9 @@ sums and mirrors, with .load), mnist (MNIST's description), errors (DataError an
 the fields a caller needs to word its own message), batches (train_val_split,
 iterate_minibatches: generic, no files).
 
-Where files are looked for: ``root`` if given, else ``$LENET_DATA_DIR``, else the ``data/``
-folder of this checkout (for an editable install), else a per-user cache folder.
+Where files are looked for: ``root`` if given, else ``$LENET_DATA_DIR`` (which must
+exist: a mistyped name is refused, not created), else the ``data/`` folder of this checkout (for
+an editable install), else a per-user cache folder.
 """
 
 from lenet.data.batches import iterate_minibatches, train_val_split

@@ -2,8 +2,9 @@
 
     path = fetch_file("train-images-idx3-ubyte.gz", root, mirrors, checksums)
 
-Where the files are looked for: ``root`` if given, else ``$LENET_DATA_DIR``, else the ``data/``
-folder of this checkout (for an editable install), else a per-user cache folder.
+Where the files are looked for: ``root`` if given, else ``$LENET_DATA_DIR`` (which must
+exist: a mistyped name is refused, not created), else the ``data/`` folder of this checkout (for
+an editable install), else a per-user cache folder.
 
 A download streams into a hidden temporary file beside the target (lenet.utils.files.atomic_write:
 the umask's permissions, removed on any exception) and is renamed only once its sha256 checks.
