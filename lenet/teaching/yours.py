@@ -79,7 +79,7 @@ class Collection(Mapping):
 
 
 def _imports(cells):
-    """The top-level import statements of a notebook's code cells, as one module to run."""
+    """The top-level import statements of a notebook's code cells, one module each."""
     nodes = []
     for cell in cells:
         lines = "".join(cell["source"]).splitlines()
@@ -89,7 +89,7 @@ def _imports(cells):
         except SyntaxError:
             continue
         nodes += [node for node in tree.body if isinstance(node, ast.Import | ast.ImportFrom)]
-    return ast.Module(body=nodes, type_ignores=[])
+    return [ast.Module(body=[node], type_ignores=[]) for node in nodes]
 
 
 def _solution_cells(cells):
@@ -115,8 +115,11 @@ def _run_notebook(path, wanted):
     """The Pieces of the wanted exercises whose solution cells are in the notebook at path."""
     cells = json.loads(Path(path).read_text(encoding="utf-8"))["cells"]
     namespace = {"__name__": f"lenet_yours_{Path(path).stem}"}
-    with contextlib.redirect_stdout(io.StringIO()):
-        exec(compile(_imports(cells), str(path), "exec"), namespace)
+    for module in _imports(cells):
+        # an import that fails leaves its name undefined: a solution cell needing it then
+        # raises, and its piece is lenet's, with the error named
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(Exception):
+            exec(compile(module, str(path), "exec"), namespace)
     pieces = []
     for number, source in _solution_cells(cells):
         ex = exercise(number)

@@ -56,7 +56,8 @@ def test_cells_are_found_by_content_wherever_they_move():
     nb.cells.insert(3, nb.cells.pop(k))  # an editor moved the check
 
     seen = exercise_cells.stamp(nb, "05_convolution.ipynb")
-    assert seen == ["5.2", "5.1", "5.1", "5.2", "5.3", "5.3"]
+    assert seen[:3] == ["5.2", "5.1", "5.1"]  # the moved check first, then in order
+    assert sorted(seen) == sorted(2 * [ex.number for ex in in_notebook(5)])
     moved = nb.cells[3]
     assert moved.metadata["nbgrader"] == exercise_cells.nbgrader_metadata("5.2", "check")
     by_id = {c.id: c for c in nb.cells}
@@ -87,7 +88,7 @@ def test_summary_lists_each_exercise_as_passed_failed_or_not_attempted(capsys, m
     def not_yet(*args):
         raise NotImplementedError
 
-    first, second, third = in_notebook(6)
+    first, second, third = in_notebook(6)[:3]
     check(first.number, first.reference)
     check(second.number, second.mistakes[0].wrong)
     check(third.number, not_yet)

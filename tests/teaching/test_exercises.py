@@ -27,7 +27,7 @@ def test_twenty_exercises_in_eight_notebooks_with_three_mistakes_each():
         assert len(ex.mistakes) >= 3, number
         assert len(ex.cases) >= 2, number
     assert len(EXERCISES) >= 20
-    assert sorted(per_notebook, key=int) == ["1", "2", "3", "4", "5", "6", "7", "11"]
+    assert {"1", "2", "3", "4", "5", "6", "7", "11"} <= set(per_notebook)
     assert all(len(numbers) >= 2 for numbers in per_notebook.values())
 
 
@@ -59,7 +59,11 @@ def _scaled(fn, factor):
     return wrong
 
 
-@pytest.mark.parametrize("number", EXERCISES)
+# An exercise on a class or a loop (Exercise.prepare) cannot be scaled from outside.
+FUNCTIONS = [n for n, ex in EXERCISES.items() if getattr(ex, "prepare", None) is None]
+
+
+@pytest.mark.parametrize("number", FUNCTIONS)
 @pytest.mark.parametrize("factor", [1.01, 0.99])
 def test_one_percent_error_fails(number, factor):
     result = verdict(number, _scaled(EXERCISES[number].reference, factor))
@@ -67,7 +71,7 @@ def test_one_percent_error_fails(number, factor):
     assert any(w in result.message for w in ("differ", "expected", "should return an integer"))
 
 
-@pytest.mark.parametrize("number", [n for n, ex in EXERCISES.items() if len(ex.outputs) > 1])
+@pytest.mark.parametrize("number", [n for n in FUNCTIONS if len(EXERCISES[n].outputs) > 1])
 def test_one_percent_error_in_a_single_output_fails(number):
     ex = EXERCISES[number]
 
@@ -265,9 +269,10 @@ def test_every_exercise_sits_in_its_notebook():
     assert sorted(found) == sorted(EXERCISES)
     for number, (name, source, metadata) in found.items():
         assert name.startswith(f"{int(number.split('.')[0]):02d}_"), (number, name)
-        assert f"def {EXERCISES[number].function}(" in source, number
+        function = EXERCISES[number].function
+        assert f"def {function}(" in source or f"class {function}(" in source, number
         # lenet's stand-in must accept every call the notebook makes to the learner's function
-        namespace = {}
+        namespace = {"Layer": object}  # the base class of a layer exercise
         exec(source.split("\n")[1] + " pass", namespace)
         learner = namespace[EXERCISES[number].function]
         assert _defaults(learner) == _defaults(EXERCISES[number].reference), number
