@@ -254,11 +254,18 @@ def _check_outdir(outdir, force, names):
 def _put(target, data):
     """Write data to target atomically; returns where a different earlier file went, or None."""
     kept = None
-    with files.atomic_write(target) as f:
-        f.write(data)
-        f.flush()  # a full disk fails here, before the earlier file is moved
-        if target.exists():
-            kept = files.move_aside(target)
+    try:
+        with files.atomic_write(target) as f:
+            f.write(data)
+            f.flush()  # a full disk fails here, before the earlier file is moved
+            if target.exists():
+                kept = files.move_aside(target)
+    except OSError as err:
+        if kept is None:
+            raise
+        raise OSError(
+            f"{err.strerror or err}; your earlier {target.name} is kept as {kept.name}"
+        ) from err
     return kept
 
 

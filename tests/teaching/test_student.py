@@ -2,6 +2,7 @@
 learner's work destroyed."""
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -103,6 +104,17 @@ def test_markdown_solution_whole_solution_cell_and_bad_markers():
             student.student_cell(cell, "x.ipynb, cell 3")
 
 
+def _solution_lines(source):
+    """The lines inside the cell's solution regions that appear nowhere else in it."""
+    inside, solution, rest = False, set(), set()
+    for line in source.split("\n"):
+        if "BEGIN SOLUTION" in line or "END SOLUTION" in line:
+            inside = "BEGIN" in line
+        elif line.strip():
+            (solution if inside else rest).add(line.strip())
+    return solution - rest
+
+
 def test_edition_has_every_notebook_a_readme_and_no_solution(edition):
     assert sorted(p.name for p in edition.glob("*.ipynb")) == sorted(
         p.name for p in NOTEBOOKS.glob("*.ipynb")
@@ -112,20 +124,17 @@ def test_edition_has_every_notebook_a_readme_and_no_solution(edition):
         text = path.read_text(encoding="utf-8")
         assert "BEGIN SOLUTION" not in text and "END SOLUTION" not in text
         assert "HIDDEN TESTS" not in text and student.REVEAL_NOTE not in text
-        for cell in _cells(path):
+        committed = _cells(NOTEBOOKS / path.name)
+        for cell, ours in zip(_cells(path), committed, strict=True):
             assert cell.get("outputs", []) == []
             if cell["metadata"].get("nbgrader", {}).get("solution"):
                 assert "source_hidden" not in cell["metadata"].get("jupyter", {})
-                # nothing left but the exercise line, the signature, the docstring and the
-                # stub: the solution's code is gone
                 source = _source(cell)
-                body = [
-                    line
-                    for line in source.splitlines()[2:]
-                    if not line.strip().startswith(('"""', "# YOUR CODE HERE", "raise NotImpl"))
-                ]
-                assert body == [], (path.name, source)
-                assert "    " + STUB.replace("\n", "\n    ") in source, source
+                left = {line.strip() for line in source.splitlines()}
+                assert not _solution_lines(_source(ours)) & left, (path.name, source)
+                if cell["cell_type"] == "code":
+                    assert "# YOUR CODE HERE\n" in source, source
+                    assert "raise NotImplementedError()" in source, source
                 exercises += re.findall(r"^# Exercise (\d+\.\d+)", source)
     assert sorted(exercises) == sorted(EXERCISES)
     readme = (edition / "README.md").read_text(encoding="utf-8")
@@ -214,6 +223,26 @@ def test_force_keeps_every_file_the_learner_changed(tmp_path, capsys):
     [written] = [w for w in student.write(outdir, force=True) if w.kept]
     assert (written.path, written.kept) == (mine, outdir / "05_convolution.2.ipynb")
     assert written.kept.read_bytes() == edited["05_convolution.ipynb"]
+
+
+def test_a_failed_rename_says_where_the_learners_file_is(tmp_path, monkeypatch):
+    outdir = tmp_path / "mine"
+    student.write(outdir)
+    mine = outdir / "05_convolution.ipynb"
+    mine.write_text("{}", encoding="utf-8")
+
+    def no_rename(source, target):
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(os, "replace", no_rename)
+    with pytest.raises(OSError) as raised:
+        student.write(outdir, force=True)
+    assert str(raised.value).startswith(
+        f"cannot write {mine}: Input/output error; your earlier 05_convolution.ipynb is kept "
+        "as 05_convolution.1.ipynb"
+    ), raised.value
+    assert (outdir / "05_convolution.1.ipynb").read_text(encoding="utf-8") == "{}"
+    assert not list(outdir.glob(".*.tmp"))
 
 
 def test_the_folder_the_notebooks_come_from_is_refused_and_left_alone(
