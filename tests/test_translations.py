@@ -39,7 +39,8 @@ def test_the_catalog_translations_take_the_same_values():
     for key, value in i18n.catalog("zh").items():
         assert key == i18n.normalize(key), f"not a normalized key: {key!r}"
         count = key.replace("{{", "").count("{}")
-        assert value.format(*[f"<{i}>" for i in range(count)]).count("<") == count, (key, value)
+        filled = value.format(*[f"\0{i}\0" for i in range(count)])  # every value used, once
+        assert all(filled.count(f"\0{i}\0") == 1 for i in range(count)), (key, value)
 
 
 # ---------------------------------------------------------------------------- a temporary copy
@@ -117,7 +118,8 @@ def test_a_code_cell_that_differs_between_the_editions_fails(tmp_path):
         tmp_path / "notebooks" / "zh" / "01_loss.ipynb", "code", lambda s: s.replace("0.5", "0.25")
     )
     found = translate_tool.problems(english, root=tmp_path)
-    assert len(found) == 1 and "cell code: the code differs between the editions" in found[0]
+    assert len(found) == 2 and "cell code: the code differs between the editions" in found[0]
+    assert found[1] == "01_loss.ipynb: rebuild the Chinese edition: python tools/translate.py build"
     assert "-loss = 0.5" in found[0] and "+loss = 0.25" in found[0]
 
 

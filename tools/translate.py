@@ -204,25 +204,26 @@ def _edition_problems(english, po, zh_path, name):
     if not zh_path.exists():
         return [f"{name}: {zh_path.name} is missing: python tools/translate.py build"]
     edition = nbformat.read(zh_path, as_version=4)
-    ours = [
-        (c.get("id"), c.cell_type, c.source) for c in english.cells if c.cell_type != "markdown"
-    ]
-    theirs = [
-        (c.get("id"), c.cell_type, c.source) for c in edition.cells if c.cell_type != "markdown"
-    ]
+    ours = {c.get("id"): c.source for c in english.cells if c.cell_type != "markdown"}
+    theirs = {c.get("id"): c.source for c in edition.cells if c.cell_type != "markdown"}
     found = []
-    for (cell_id, _, source), (other_id, _, other) in zip(ours, theirs, strict=False):
-        if (cell_id, source) != (other_id, other):
+    for cell_id, source in ours.items():
+        if cell_id not in theirs:
+            found.append(f"{name}, cell {cell_id}: a code cell of the English, missing in Chinese")
+        elif theirs[cell_id] != source:
             diff = difflib.unified_diff(
-                source.splitlines(), other.splitlines(), "English", "Chinese", lineterm="", n=0
-            )
+                source.splitlines(), theirs[cell_id].splitlines(), "English", "Chinese",
+                lineterm="", n=0,
+            )  # fmt: skip
             found.append(
                 f"{name}, cell {cell_id}: the code differs between the editions:\n"
                 + "\n".join(diff)
             )
-    if len(ours) != len(theirs):
-        found.append(f"{name}: {len(ours)} code cells in English, {len(theirs)} in {zh_path.name}")
-    if not found and _text(translated(english, po)) != zh_path.read_text(encoding="utf-8"):
+    for cell_id in theirs.keys() - ours.keys():
+        found.append(f"{name}, cell {cell_id}: a code cell of the Chinese, not in the English")
+    if found:
+        found.append(f"{name}: rebuild the Chinese edition: python tools/translate.py build")
+    elif _text(translated(english, po)) != zh_path.read_text(encoding="utf-8"):
         found.append(f"{name}: {zh_path} is not what build writes: python tools/translate.py build")
     return found
 
