@@ -27,7 +27,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from lenet.utils import files
+from lenet.utils import files, i18n
 from lenet.utils.config import STUDENT_MARKER, notebooks_dir
 
 __all__ = [
@@ -204,6 +204,8 @@ def _edition(source, readme):
         ),
         "README.md": readme,
     }
+    if (source / i18n.MARKER).is_file():  # the notebooks' language (notebooks/zh has one)
+        edition[i18n.MARKER] = (source / i18n.MARKER).read_text(encoding="utf-8")
     for path in notebooks:
         nb = student_notebook(json.loads(path.read_text(encoding="utf-8")), path.name)
         edition[path.name] = json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
@@ -273,7 +275,8 @@ def write(outdir, force=False, source=None, readme=README):
     """Write the student edition of the notebooks in `source` to outdir; a list of Written.
 
     source defaults to lenet.utils.config.notebooks_dir() (a checkout's notebooks/, else the
-    copy installed with lenet); another language's notebooks come with their own readme.
+    copy installed with lenet); another language's notebooks (notebooks/zh) come with their
+    own readme, and the edition carries their folder's language file (lenet.utils.i18n.MARKER).
 
     OutdirError (nothing written) when outdir is a file, the source folder or holds it, holds
     notebooks with solutions, is not empty without force, or cannot be written. OSError naming

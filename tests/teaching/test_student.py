@@ -15,7 +15,7 @@ from lenet.__main__ import main
 from lenet.data.download import default_data_dir
 from lenet.teaching import student
 from lenet.teaching.exercises import EXERCISES
-from lenet.utils import config
+from lenet.utils import config, i18n
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"
@@ -288,6 +288,17 @@ def test_the_notebooks_come_from_notebooks_dir_and_none_says_what_to_do(tmp_path
         "README.md",
         config.STUDENT_MARKER,
     }
+
+
+def test_another_languages_edition_carries_its_language_and_readme(tmp_path):
+    source = tmp_path / "zh"
+    source.mkdir()
+    (source / i18n.MARKER).write_text("zh\n", encoding="utf-8")
+    shutil.copy(NOTEBOOKS / "05_convolution.ipynb", source)
+    student.write(tmp_path / "out", source=source, readme="# 你的笔记本\n")
+    assert (tmp_path / "out" / i18n.MARKER).read_text(encoding="utf-8") == "zh\n"
+    assert (tmp_path / "out" / "README.md").read_text(encoding="utf-8") == "# 你的笔记本\n"
+    assert [p.name for p in (tmp_path / "out").glob("*.ipynb")] == ["05_convolution.ipynb"]
 
 
 def _write_with_file_size_limit(outdir, limit, *args):
