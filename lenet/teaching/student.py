@@ -9,7 +9,8 @@ lecturer can grade the folder with nbgrader:
   at the same indentation (``# YOUR CODE HERE`` then ``raise NotImplementedError()``, or
   ``YOUR ANSWER HERE`` in markdown), and a solution cell without markers becomes the stub;
 - regions between ``### BEGIN HIDDEN TESTS`` and ``### END HIDDEN TESTS`` are removed;
-- cells are locked as nbgrader locks them, its metadata stays, outputs are cleared.
+- cells are locked and stamped with checksums as nbgrader does, its metadata stays,
+  outputs are cleared.
 
 Two changes of our own: a solution cell is no longer folded away, and REVEAL_NOTE (how to see
 our solution) becomes STUDENT_NOTE (what to do).
@@ -22,6 +23,7 @@ writes is kept first under the next free numbered name (05_convolution.1.ipynb).
 """
 
 import copy
+import hashlib
 import json
 import os
 from dataclasses import dataclass
@@ -140,13 +142,32 @@ def _replace_regions(source, name, stub, where):
     return "\n".join(out), found
 
 
-def _lock(metadata):
-    """Lock a cell as nbgrader's LockCells does by default."""
-    grader = metadata.get("nbgrader", {})
-    if grader.get("solution"):
+def _kinds(grader):
+    """(grade, solution, locked) of a cell's nbgrader metadata, as nbgrader.utils reads them."""
+    grade, solution = grader.get("grade", False), grader.get("solution", False)
+    return grade, solution, not solution and (grade or grader.get("locked", False))
+
+
+def _lock_and_stamp(cell, source, where):
+    """Lock the cell as nbgrader's LockCells does by default, and stamp it as its
+    ComputeChecksums does (the checksum `nbgrader validate` compares a locked cell with)."""
+    metadata = cell["metadata"]
+    grader = metadata.get("nbgrader")
+    if grader is None:
+        return
+    grade, solution, locked = _kinds(grader)
+    if solution:
         metadata["deletable"] = False
-    elif grader.get("grade") or grader.get("locked"):
+    elif locked:
         metadata["deletable"] = metadata["editable"] = False
+    if grade or solution or locked:
+        needed = ("grade_id", "points") if grade else ("grade_id",)
+        if missing := [key for key in needed if key not in grader]:
+            raise ValueError(f"{where}: nbgrader metadata without {' and '.join(missing)}")
+        parts = [source, cell["cell_type"], str(grade), str(solution), str(locked)]
+        parts += [grader["grade_id"], *([str(float(grader["points"]))] if grade else [])]
+        digest = hashlib.md5("".join(parts).encode("utf-8"), usedforsecurity=False)
+        grader["checksum"], grader["cell_type"] = digest.hexdigest(), cell["cell_type"]
 
 
 def student_cell(cell, where="a cell"):
@@ -170,7 +191,7 @@ def student_cell(cell, where="a cell"):
         metadata.get("jupyter", {}).pop("source_hidden", None)
         if metadata.get("jupyter") == {}:
             del metadata["jupyter"]
-    _lock(metadata)
+    _lock_and_stamp(cell, source, where)
     cell["source"] = source.splitlines(keepends=True)
     if cell["cell_type"] == "code":
         cell["outputs"], cell["execution_count"] = [], None

@@ -32,6 +32,8 @@ def _source(cell):
 
 
 def _cell(source, cell_type="code", **nbgrader):
+    if nbgrader:
+        nbgrader = {"grade_id": "x", **nbgrader} | ({"points": 1} if nbgrader.get("grade") else {})
     metadata = {"nbgrader": nbgrader} if nbgrader else {}
     cell = {"cell_type": cell_type, "metadata": metadata, "source": source}
     if cell_type == "code":
@@ -98,6 +100,10 @@ def test_markdown_solution_whole_solution_cell_and_bad_markers():
             _cell("### BEGIN HIDDEN TESTS\n### END HIDDEN TESTS"),
             "hidden tests in a cell that is not a grade cell",
         ),
+        (
+            {**_cell("check(1)"), "metadata": {"nbgrader": {"grade": True}}},
+            "nbgrader metadata without grade_id and points",
+        ),
     ]
     for cell, message in bad:
         with pytest.raises(ValueError, match=f"x.ipynb, cell 3: {message}"):
@@ -148,7 +154,13 @@ def test_edition_is_what_nbgrader_releases():
     and the same locks; ours also unfold solution cells and swap the note on revealing."""
     nbformat = pytest.importorskip("nbformat")
     grader = pytest.importorskip("nbgrader.preprocessors")
-    steps = [grader.LockCells, grader.ClearSolutions, grader.ClearOutput, grader.ClearHiddenTests]
+    steps = [
+        grader.LockCells,
+        grader.ClearSolutions,
+        grader.ClearOutput,
+        grader.ClearHiddenTests,
+        grader.ComputeChecksums,
+    ]
     for path in sorted(NOTEBOOKS.glob("*.ipynb")):
         released, resources = nbformat.read(path, as_version=4), {}
         for step in steps:
