@@ -269,9 +269,12 @@ def _check_outdir(outdir, force, names):
                         "folder"
                     )
         outdir.mkdir(parents=True, exist_ok=True)
-        files.check_writable(outdir / STUDENT_MARKER)
     except OSError as err:
         raise OutdirError(f"cannot write to {outdir}: {err.strerror or err}") from None
+    try:
+        files.check_writable(outdir / STUDENT_MARKER)
+    except OSError as err:
+        raise OutdirError(str(err)) from None
 
 
 def _put(target, data):
