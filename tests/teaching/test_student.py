@@ -42,11 +42,12 @@ def _cell(source, cell_type="code", **nbgrader):
 
 
 def _snapshot(folder):
-    """{relative path: bytes} of every file under folder (bytecode caches aside)."""
+    """{relative path: bytes, or None for a folder} of everything under folder (bytecode
+    caches aside)."""
     return {
-        str(p.relative_to(folder)): p.read_bytes()
+        str(p.relative_to(folder)): p.read_bytes() if p.is_file() else None
         for p in sorted(folder.rglob("*"))
-        if p.is_file() and "__pycache__" not in p.parts
+        if "__pycache__" not in p.parts
     }
 
 
