@@ -11,7 +11,7 @@ class Elementwise(Layer):
     """An activation applied to every element; keeps the input's shape and dtype."""
 
     def forward(self, x):
-        x = as_float(x)
+        x = as_float(self, x)
         y, local_grad = self._apply(x)
         self._cache = local_grad
         return y

@@ -50,7 +50,6 @@ class Conv2d(Layer):
         self.params["W"] = initial_weights(shapes["W"], fan_in, fan_out, init, rng, dtype)
         if self.bias:
             self.params["b"] = np.zeros(shapes["b"], dtype=dtype)
-        # siblings share it: each thread of a chunked step fills its own (see ColumnBuffer)
         self._columns = im2col.ColumnBuffer()
 
     @classmethod
@@ -88,7 +87,7 @@ class Conv2d(Layer):
             y += self.params["b"][:, None]
         self._cache = (columns, xp.shape)
         h_out, w_out = im2col.output_shape(xp.shape, self.kernel_size, self.stride)
-        return y.reshape(self.out_channels, h_out, w_out, -1).transpose(3, 0, 1, 2)
+        return y.reshape(self.out_channels, h_out, w_out, len(x)).transpose(3, 0, 1, 2)
 
     def backward(self, dout):
         columns, padded_shape = self._cached()
@@ -114,8 +113,14 @@ class Conv2d(Layer):
         return self._input_gradient(W * W, d2y, padded_shape)
 
     def clear_cache(self):
-        """Drop the forward cache and the column buffers."""
+        """Drop the forward cache and the column buffer."""
         self._cache, self._columns = None, im2col.ColumnBuffer()
+
+    def sibling(self):
+        """A sibling (see Layer) with a column buffer of its own: the columns are its cache."""
+        twin = super().sibling()
+        twin._columns = im2col.ColumnBuffer()
+        return twin
 
     def _output_rows(self, dout, padded_shape):
         """dout (N, O, H', W'), its shape checked -> (O, H'*W'*N), the layout of y."""

@@ -15,8 +15,6 @@ contiguous numbers, the matrix products of a convolution read and write contiguo
 and the layers that follow (ReLU, pooling) keep that layout for free.
 """
 
-import threading
-
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
@@ -145,21 +143,20 @@ def column_blocks(xp, kernel_size, stride, rows_per_block, out=None):
 
 
 class ColumnBuffer:
-    """A flat array reused for im2col's columns from batch to batch, one per thread.
+    """A flat array reused for im2col's columns from batch to batch.
 
-    Each thread of a chunked training step fills its own; a fresh array every step would cost
-    the operating system a page fault per page.
+    A fresh array every step would cost the operating system a page fault per page; each
+    layer (and each of its siblings, one per chunk of a large batch) keeps its own.
     """
 
     def __init__(self):
-        self._local = threading.local()
+        self.array = None
 
     def get(self, size, dtype):
-        """This thread's buffer of `size` numbers of `dtype` (a new one when either changed)."""
-        buffer = getattr(self._local, "array", None)
-        if buffer is None or buffer.size != size or buffer.dtype != dtype:
-            buffer = self._local.array = np.empty(size, dtype=dtype)
-        return buffer
+        """The buffer of `size` numbers of `dtype` (a new one when either changed)."""
+        if self.array is None or self.array.size != size or self.array.dtype != dtype:
+            self.array = np.empty(size, dtype=dtype)
+        return self.array
 
 
 def convolve(xp, weights, stride, buffer=None):

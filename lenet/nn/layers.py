@@ -86,8 +86,8 @@ class Layer(Cached):
     def sibling(self):
         """A copy sharing this layer's parameter arrays, with its own forward cache and grads.
 
-        Sequential.forward_backward runs the chunks of a large batch on several threads, each
-        through siblings of the layers; the grads of the chunks are summed afterwards.
+        Sequential runs the chunks of a large batch on several threads, each chunk through
+        siblings of the layers; the grads of the chunks are summed afterwards.
         """
         twin = copy.copy(self)
         twin.grads, twin.curvature, twin._cache = {}, {}, None
@@ -121,15 +121,24 @@ class Layer(Cached):
         return dout
 
 
-def as_float(x):
-    """x as an array; integer and boolean arrays become float64 (never silently truncated)."""
+def as_float(layer, x):
+    """x as a float array; integer and boolean arrays become float64 (never truncated).
+
+    Anything else (text, dates, structured records, Python objects, complex numbers) is a
+    TypeError naming the dtype: a layer computes with real numbers only.
+    """
     x = np.asarray(x)
-    return x if np.issubdtype(x.dtype, np.floating) else x.astype(np.float64)
+    if x.dtype.kind not in "biuf":
+        raise TypeError(
+            f"{type(layer).__name__} expects an array of real numbers (float, integer or bool), "
+            f"got dtype {x.dtype}"
+        )
+    return x if x.dtype.kind == "f" else x.astype(np.float64)
 
 
 def check_images(layer, x, channels=None):
     """x must be (N, C, H, W), with C == channels when given; returned as a float array."""
-    x = as_float(x)
+    x = as_float(layer, x)
     if x.ndim != 4:
         raise ValueError(
             f"{type(layer).__name__} expects images of shape (N, C, H, W), "

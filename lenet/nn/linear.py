@@ -1,9 +1,11 @@
 """The fully connected part of a network: Linear (y = x W + b) and Flatten (images to vectors)."""
 
+import math
+
 import numpy as np
 
 from lenet.nn.initialization import initial_weights
-from lenet.nn.layers import Layer
+from lenet.nn.layers import Layer, as_float
 from lenet.utils.checks import positive_int
 from lenet.utils.rng import as_generator
 
@@ -41,7 +43,7 @@ class Linear(Layer):
         }
 
     def forward(self, x):
-        x = np.asarray(x)
+        x = as_float(self, x)
         if x.ndim != 2 or x.shape[1] != self.in_features:
             raise ValueError(
                 f"Linear expects input of shape (N, {self.in_features}), got {x.shape}"
@@ -76,15 +78,15 @@ class Flatten(Layer):
     """(N, C, H, W) -> (N, C * H * W), and back in backward."""
 
     def forward(self, x):
-        x = np.asarray(x)
+        x = as_float(self, x)
         if x.ndim < 2:
             raise ValueError(f"Flatten expects at least (N, D), got shape {x.shape}")
         self._cache = x.shape
-        return x.reshape(x.shape[0], -1)
+        return x.reshape(x.shape[0], math.prod(x.shape[1:]))  # -1 is ambiguous when N = 0
 
     def backward(self, dout):
         shape = self._cached()
-        dout = self._check_dout(dout, (shape[0], int(np.prod(shape[1:]))))
+        dout = self._check_dout(dout, (shape[0], math.prod(shape[1:])))
         return dout.reshape(shape)
 
     def backward_curvature(self, d2out):

@@ -33,7 +33,7 @@ import numpy as np
 from lenet.nn import im2col
 from lenet.nn.activations import Elementwise
 from lenet.nn.conv import Conv2d
-from lenet.nn.layers import Layer, check_images
+from lenet.nn.layers import Layer, as_float, check_images
 from lenet.nn.linear import Flatten, Linear
 from lenet.nn.models import Sequential
 from lenet.utils.checks import positive_int
@@ -136,7 +136,7 @@ class Binarize(Layer):
         return {"threshold": self.threshold}
 
     def forward(self, x):
-        x = np.asarray(x)
+        x = as_float(self, x)
         self._cache = x.shape
         return (x >= self.threshold).astype(x.dtype)
 
@@ -265,7 +265,7 @@ class RBFOutput(Layer):
     curvature_uses_gradient = True  # backward_curvature(d2out, dout): see there
 
     def forward(self, x):
-        x = np.asarray(x)
+        x = as_float(self, x)
         if x.ndim != 2 or x.shape[1] != self.prototypes.shape[1]:
             raise ValueError(f"RBFOutput expects input of shape (N, 84), got {x.shape}")
         w = self.prototypes.astype(x.dtype)

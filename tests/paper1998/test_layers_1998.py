@@ -202,3 +202,47 @@ def test_whole_classic_net_gradient_check():
         lambda _: loss.forward(model.forward(x), y), s2.params["coef"]
     )
     assert lenet.relative_error(analytic, numeric) < 1e-6
+
+
+LAYERS_1998 = {
+    "Pad": (lambda: paper1998.Pad(2), (1, 4, 4), (1, 8, 8)),
+    "Binarize": (lambda: paper1998.Binarize(0.5), (1, 4, 4), (1, 4, 4)),
+    "InputRange": (paper1998.InputRange, (1, 4, 4), (1, 4, 4)),
+    "Subsampling": (lambda: paper1998.Subsampling(3, rng=0), (3, 6, 6), (3, 3, 3)),
+    "MaskedConv2d": (
+        lambda: paper1998.MaskedConv2d(6, 16, 5, paper1998.C3_TABLE, rng=0),
+        (6, 14, 14),
+        (16, 10, 10),
+    ),
+    "ScaledTanh": (paper1998.ScaledTanh, (5,), (5,)),
+    "RBFOutput": (paper1998.RBFOutput, (84,), (10,)),
+}
+
+
+@pytest.mark.parametrize("name", LAYERS_1998)
+def test_every_1998_layer_takes_a_batch_of_zero(name):
+    make, sample, out_sample = LAYERS_1998[name]
+    layer = make()
+    y = layer.forward(np.zeros((0, *sample), dtype=np.float32))
+    assert y.shape == (0, *out_sample)
+    assert layer.backward(np.zeros((0, *out_sample), dtype=np.float32)).shape == (0, *sample)
+    assert all(
+        not layer.grads[k].any() and layer.grads[k].shape == p.shape
+        for k, p in layer.params.items()
+    )
+
+
+@pytest.mark.parametrize("name", LAYERS_1998)
+def test_1998_layers_refuse_text_with_one_type_error(name):
+    make, sample, _ = LAYERS_1998[name]
+    with pytest.raises(TypeError, match="real numbers .*got dtype <U1"):
+        make().forward(np.full((2, *sample), "x"))
+
+
+@pytest.mark.parametrize("make", [paper1998.LeNet1998, lambda: report_net(binarize=True)])
+def test_the_1998_net_takes_a_batch_of_zero(make):
+    model = make()
+    assert model.forward(np.zeros((0, 1, 28, 28), dtype=np.float32)).shape == (0, 10)
+    assert model.backward(np.zeros((0, 10), dtype=np.float32)) is None
+    curvature = model.layers[-1].backward_curvature(np.zeros((0, 10)), dout=np.zeros((0, 10)))
+    assert curvature.shape == (0, 84)
