@@ -1,5 +1,9 @@
-"""Pictures of data, training and models (matplotlib). Every function returns its Figure."""
+"""Pictures of data, training and models (matplotlib). Every plot_ and show_ function returns its
+Figure; png_bytes and static_html turn a picture into what a widget or a static page shows."""
 
+import base64
+import html
+import io
 import math
 
 import matplotlib.pyplot as plt
@@ -14,6 +18,8 @@ __all__ = [
     "show_filters",
     "show_feature_maps",
     "plot_probabilities",
+    "png_bytes",
+    "static_html",
 ]
 
 
@@ -229,3 +235,19 @@ def plot_probabilities(probs, digit=None, title="Probabilities", fig=None):
     ax.set_title(f"{title}: most likely {best} ({probs[best]:.0%})")
     fig.tight_layout()
     return fig
+
+
+def png_bytes(fig, dpi=100):
+    """A Figure as PNG bytes (a matplotlib.figure.Figure needs no pyplot: any thread)."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi)
+    return buffer.getvalue()
+
+
+def static_html(line, png=None, alt=""):
+    """The stand-in for a widget where no kernel runs: one line, and a PNG picture if any."""
+    text = f'<p class="lenet-static">{html.escape(line)}</p>'
+    if png:
+        source = base64.b64encode(png).decode("ascii")
+        text += f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{source}">'
+    return text
