@@ -201,10 +201,16 @@ def build_parser():
         help="several batch sizes in one alternating run, e.g. 16,64,256,512 (overrides "
         "--batch-size); prints median, spread and ratio per batch size",
     )
-    p.add_argument("--images", type=POSITIVE_INT, default=60_000, help="images per epoch")
+    p.add_argument("--images", type=POSITIVE_INT, default=20_000, help="images per epoch")
     p.add_argument("--repeats", type=POSITIVE_INT, default=3, help="epochs timed per library")
     p.add_argument("--no-torch", action="store_true", help="time lenet only")
     p.add_argument("--profile", action="store_true", help="also time each layer")
+    p.add_argument(
+        "--shared",
+        action="store_true",
+        help="the slowdown of two trainings at once and of one beside a busy core, for lenet "
+        "and PyTorch, each in its own process (use a small --images, e.g. 5000)",
+    )
 
     p = commands.add_parser(
         "student", help="write the notebooks with the exercises left to the learner", **sub
@@ -379,14 +385,11 @@ def run_evaluate(args):
 
 
 def run_bench(args):
-    bench.run(
-        images=args.images,
-        batch_size=args.batch_size,
-        repeats=args.repeats,
-        use_torch=not args.no_torch,
-        profile=args.profile,
-        batch_sizes=args.batch_sizes,
-    )
+    sizes = args.batch_sizes or [args.batch_size]
+    if args.shared:
+        bench.shared(args.images, sizes, args.repeats, use_torch=not args.no_torch)
+    else:
+        bench.compare(args.images, sizes, args.repeats, not args.no_torch, args.profile)
     return 0
 
 

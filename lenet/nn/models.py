@@ -1,7 +1,5 @@
 """Models: Sequential stacks of layers, and the LeNet-5 builder (checkpoints: lenet.training)."""
 
-import copy
-
 import numpy as np
 
 from lenet.nn import cores
@@ -14,8 +12,8 @@ from lenet.utils.rng import as_generator
 
 __all__ = ["Sequential", "LeNet5", "chunk_bounds"]
 
-# Most samples per chunk in Sequential.forward_backward: a training step's working set for this
-# many 28 x 28 images of LeNet-5 stays near a core's cache (measured fastest: 128).
+# Most samples per chunk when a large batch is cut into chunks for the cores. Chosen with
+# `python benchmarks/batch_size.py --chunk-sizes 64 128 256 --batch-sizes 256 512`.
 CHUNK_SIZE = 128
 
 
@@ -33,20 +31,38 @@ def chunk_bounds(n, chunk_size):
     return [n * i // count for i in range(count + 1)]
 
 
+def _same_pairs(a, b):
+    return len(a) == len(b) and all(x is y and p is q for (x, p), (y, q) in zip(a, b, strict=True))
+
+
 class Sequential:
-    """Layers applied in order: forward runs them first to last, backward last to first."""
+    """Layers applied in order: forward runs them first to last, backward last to first.
+
+    A batch of chunk_size samples or more (CHUNK_SIZE unless set) runs in chunks spread over
+    the CPU's cores, in forward and in backward, with the same results (up to rounding): each
+    chunk goes through its own siblings of the layers (Layer.sibling), which share the
+    parameters, and backward sums the chunks' grads, in chunk order, into the layers' grads.
+    A hand-written training loop gets this as fit does, with no change to its code.
+    """
 
     def __init__(self, *layers):
         for layer in layers:
             if not (hasattr(layer, "forward") and hasattr(layer, "backward")):
                 raise TypeError(f"Sequential takes layers, got {type(layer).__name__}")
         self.layers = list(layers)
+        self.chunk_size = CHUNK_SIZE
+        self._siblings = []  # one Sequential per chunk, kept so their buffers are reused
+        self._sibling_source = None  # (layer, params) pairs the siblings were made from
+        self._chunks = None  # the bounds of the last forward's chunks, None when it had one
 
     def forward(self, x):
         """x: the first layer's input -> the last layer's output (logits for a classifier)."""
-        for layer in self.layers:
-            x = layer.forward(x)
-        return x
+        with cores.lenet_threads():
+            bounds = self._plan_chunks(len(x))
+            if bounds is None:
+                return self._forward_layers(x)
+            parts = self._on_cores(bounds, lambda model, part: model._forward_layers(x[part]))
+            return np.concatenate(parts)
 
     __call__ = forward
 
@@ -56,76 +72,139 @@ class Sequential:
         A layer that skips its input gradient (Conv2d with input_grad=False) returns None;
         backward stops there, as the layers before it have no parameters to need one.
         """
+        with cores.lenet_threads():
+            if self._chunks is None:
+                return self._backward_layers(dout)
+            dout = self._check_batch(dout)
+            parts = self._on_cores(
+                self._chunks, lambda model, part: model._backward_layers(dout[part])
+            )
+            self._sum_over_chunks("grads")
+            return None if parts[0] is None else np.concatenate(parts)
+
+    def backward_curvature(self, d2out, dout=None):
+        """The second-derivative pass of every layer, last to first (see Layer); after forward.
+
+        dout (the gradient backward would get) goes to a last layer that uses it
+        (curvature_uses_gradient, as the 1998 RBF output does). Sets each layer's curvature.
+        """
+        with cores.lenet_threads():
+            if self._chunks is None:
+                return self._curvature_layers(d2out, dout)
+            d2out = self._check_batch(d2out)
+            dout = None if dout is None else self._check_batch(dout)
+            parts = self._on_cores(
+                self._chunks,
+                lambda model, part: model._curvature_layers(
+                    d2out[part], None if dout is None else dout[part]
+                ),
+            )
+            self._sum_over_chunks("curvature")
+            return None if parts[0] is None else np.concatenate(parts)
+
+    def forward_backward(self, x, targets, loss, chunk_size=None):
+        """One training step's forward and backward passes -> (mean loss, outputs).
+
+        ``loss.forward(self.forward(x), targets)`` and then ``self.backward(loss.backward())``;
+        chunk_size, when given, replaces self.chunk_size for this step.
+        """
+        saved = self.chunk_size
+        self.chunk_size = saved if chunk_size is None else chunk_size
+        try:
+            outputs = self.forward(x)
+        finally:
+            self.chunk_size = saved
+        value = loss.forward(outputs, targets)
+        self.backward(loss.backward())
+        return value, outputs
+
+    def _forward_layers(self, x):
+        for layer in self.layers:
+            x = layer.forward(x)
+        return x
+
+    def _backward_layers(self, dout):
         for layer in reversed(self.layers):
             dout = layer.backward(dout)
             if dout is None:
                 return None
         return dout
 
-    def forward_backward(self, x, targets, loss, chunk_size=None):
-        """One training step's forward and backward passes -> (mean loss, outputs).
+    def _curvature_layers(self, d2out, dout):
+        last = self.layers[-1]
+        if dout is not None and getattr(last, "curvature_uses_gradient", False):
+            d2out = last.backward_curvature(d2out, dout=dout)
+        else:
+            d2out = last.backward_curvature(d2out)
+        for layer in reversed(self.layers[:-1]):
+            if d2out is None:
+                return None
+            d2out = layer.backward_curvature(d2out)
+        return d2out
 
-        The same gradients as ``loss.forward(self.forward(x), targets)`` and then
-        ``self.backward(loss.backward())``, but a batch of chunk_size samples or more runs in
-        chunks (chunk_bounds), spread over the CPU's cores: each core works through its own
-        chunks with siblings of the layers (Layer.sibling), and each chunk's working set stays
-        near its core's cache, where one large batch would overflow it. loss must be a mean over
-        the samples (as every lenet loss is): a chunk of n_c of the batch's N samples then
-        contributes its gradient times n_c / N, and the grads summed over the chunks, in chunk
-        order, equal the batch's (up to rounding). outputs: (N, ...) the model's outputs for x.
-        The layers' forward caches then hold one chunk's, the grads the whole batch's.
-        chunk_size=None: lenet.nn.models.CHUNK_SIZE.
-        """
-        bounds = chunk_bounds(len(x), CHUNK_SIZE if chunk_size is None else chunk_size)
-        if len(bounds) == 2:
-            outputs = self.forward(x)
-            value = loss.forward(outputs, targets)
-            self.backward(loss.backward())
-            return value, outputs
-        chunks = list(enumerate(zip(bounds[:-1], bounds[1:], strict=True)))
-        # one core for layers of other kinds (objects with forward and backward only)
+    def _plan_chunks(self, n):
+        """Chunk bounds for a batch of n (None: one chunk), siblings made for them; the layers'
+        own caches are dropped when chunks run, so that nothing reads a stale one."""
+        bounds = chunk_bounds(n, self.chunk_size)
         shareable = all(isinstance(layer, Layer) for layer in self.layers)
-        workers = min(cores.core_count(), len(chunks)) if shareable else 1
-        models = [self] + [self.sibling() for _ in range(workers - 1)]
-        losses = [loss] + [copy.copy(loss) for _ in range(workers - 1)]
+        if len(bounds) == 2 or not shareable or cores.plan()["chunks"] == 1:
+            self._chunks = None
+            return None
+        self._chunks = bounds
+        for layer in self.layers:
+            layer.clear_cache()
+        source = [(layer, layer.params) for layer in self.layers]
+        if self._sibling_source is None or not _same_pairs(source, self._sibling_source):
+            self._siblings, self._sibling_source = [], source  # layers or parameters replaced
+        while len(self._siblings) < len(bounds) - 1:
+            self._siblings.append(self.sibling())
+        return bounds
 
-        def run_share(w):
-            """Forward and backward of worker w's chunks -> [(chunk, loss, outputs, grads)]."""
-            model, share_loss, done = models[w], losses[w], []
-            for i, (start, stop) in chunks[w::workers]:
-                out = model.forward(x[start:stop])
-                weight = (stop - start) / len(x)
-                value = share_loss.forward(out, targets[start:stop]) * weight
-                model.backward(share_loss.backward() * weight)
-                grads = [
-                    {k: g.copy() for k, g in la.grads.items()}
-                    if getattr(la, "params", None)
-                    else {}
-                    for la in model.layers
-                ]
-                done.append((i, value, out, grads))
-            return done
+    def _on_cores(self, bounds, task):
+        """[task(sibling i, slice of chunk i) for every chunk], the chunks spread over the
+        cores (chunk i on core i mod cores, each core's in order), results in chunk order."""
+        chunks = [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+        workers = min(cores.plan()["chunks"], len(chunks))
 
-        shares = cores.run_on_cores(run_share, range(workers))
-        done = sorted((r for share in shares for r in share), key=lambda r: r[0])
-        sums = done[0][3]
-        for _, _, _, grads in done[1:]:
-            for acc, layer_grads in zip(sums, grads, strict=True):
-                for k, g in layer_grads.items():
-                    acc[k] += g
-        for layer, acc in zip(self.layers, sums, strict=True):
-            if acc:
-                layer.grads.update(acc)
-        return sum(r[1] for r in done), np.concatenate([r[2] for r in done])
+        def share(w):
+            return [(i, task(self._siblings[i], chunks[i])) for i in range(w, len(chunks), workers)]
+
+        done = sorted(
+            (r for part in cores.run_on_cores(share, range(workers)) for r in part),
+            key=lambda r: r[0],
+        )
+        return [result for _, result in done]
+
+    def _check_batch(self, array):
+        array = np.asarray(array)
+        if len(array) != self._chunks[-1]:
+            raise ValueError(
+                f"Sequential.backward expected {self._chunks[-1]} samples (the batch forward "
+                f"ran), got an array of shape {array.shape}"
+            )
+        return array
+
+    def _sum_over_chunks(self, kind):
+        """Each layer's grads (or curvature): the sum of its siblings', in chunk order."""
+        count = len(self._chunks) - 1
+        for j, layer in enumerate(self.layers):
+            parts = [getattr(model.layers[j], kind) for model in self._siblings[:count]]
+            summed = {}
+            for key in parts[0]:
+                summed[key] = parts[0][key].copy()
+                for part in parts[1:]:
+                    summed[key] += part[key]
+            getattr(layer, kind).update(summed)
 
     def sibling(self):
         """The same network with its own forward caches and grads (see Layer.sibling)."""
         return Sequential(*(layer.sibling() for layer in self.layers))
 
     def clear_cache(self):
-        """Drop what every layer kept for backward (after evaluation, say)."""
+        """Drop what every layer kept for backward (after evaluation, say), and the chunks'."""
         for layer in self.layers:
             layer.clear_cache()
+        self._siblings, self._sibling_source, self._chunks = [], None, None
 
     def parameter_count(self):
         """Number of trainable numbers in all layers (each layer's parameter_count)."""

@@ -53,18 +53,7 @@ def curvature_pass(model, loss, images, labels):
     loss.forward(outputs, labels)
     if not hasattr(loss, "curvature"):
         raise TypeError(f"{type(loss).__name__} has no curvature(): SDLM needs one")
-    d2 = loss.curvature()
-    layers = list(model.layers)
-    last = layers[-1]
-    if getattr(last, "curvature_uses_gradient", False):
-        d2 = last.backward_curvature(d2, dout=loss.backward())
-    else:
-        d2 = last.backward_curvature(d2)
-    for layer in reversed(layers[:-1]):
-        if d2 is None:
-            break
-        d2 = layer.backward_curvature(d2)
-    return d2
+    return model.backward_curvature(loss.curvature(), dout=loss.backward())
 
 
 class SDLM(Optimizer):

@@ -246,3 +246,21 @@ def test_the_1998_net_takes_a_batch_of_zero(make):
     assert model.backward(np.zeros((0, 10), dtype=np.float32)) is None
     curvature = model.layers[-1].backward_curvature(np.zeros((0, 10)), dout=np.zeros((0, 10)))
     assert curvature.shape == (0, 84)
+
+
+def test_curvature_pass_in_chunks_gives_the_whole_batchs_curvature(monkeypatch):
+    """A batch of 256 runs in chunks on 2 cores: the same curvature as one chunk of 256."""
+    monkeypatch.setattr(lenet.nn.cores, "core_count", lambda: 2)
+    x, y = rng(20).random((256, 1, 28, 28)), rng(21).integers(0, 10, 256)
+    model = paper1998.LeNet1998(dtype=F64, rng=0)
+    loss = paper1998.MAPLoss()
+    curvatures = []
+    for chunk_size in (128, 1000):
+        model.chunk_size = chunk_size
+        loss.forward(model.forward(x), y)
+        model.backward_curvature(loss.curvature(), dout=loss.backward())
+        curvatures.append([dict(layer.curvature) for layer in model.layers if layer.params])
+    for chunked, whole in zip(*curvatures, strict=True):
+        assert chunked.keys() == whole.keys() and whole
+        for k in whole:
+            np.testing.assert_allclose(chunked[k], whole[k], rtol=1e-12)
