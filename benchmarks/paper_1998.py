@@ -5,8 +5,10 @@
     python benchmarks/paper_1998.py --batch-size 1 --limit 10000   # the paper's per-pattern steps
     python benchmarks/paper_1998.py --model lenet5 --distort       # the modern net, distorted data
 
-Prints a line per pass (eta, training loss, training error, test error, seconds) and the final
-test error beside the paper's; --json PATH also writes every number (keep it out of git).
+Trains with lenet.training.fit and the paper's recipe (lenet.paper1998.recipe). Prints a line per
+pass (lr, the step of a batch: batch size x eta; training loss; training error; test error;
+seconds) and the final test error beside the paper's; --json PATH also writes every number (keep
+it out of git).
 The small matrices of this network run faster on one BLAS thread than on two threads fighting
 over a shared 2-core machine, so the script asks for one unless the environment says otherwise.
 """
@@ -25,53 +27,61 @@ import numpy as np  # noqa: E402
 
 from lenet import data, paper1998  # noqa: E402
 from lenet.data.distortions import Distorter  # noqa: E402
-from lenet.paper1998 import MU, PAPER_MU, PAPER_RESULTS, error_rate, train_1998  # noqa: E402
+from lenet.nn import SGD, LeNet5, optim  # noqa: E402
+from lenet.paper1998 import MU, PAPER_MU, PAPER_RESULTS  # noqa: E402
+from lenet.training import evaluate, fit  # noqa: E402
 
 
-def run_1998(args, train_data, test_data):
-    model = paper1998.LeNet1998(init=args.init, rng=args.seed)
-    record = train_1998(
-        model,
-        train_data,
-        test_data,
-        epochs=args.passes,
-        batch_size=args.batch_size,
-        mu=args.mu,
-        distort=Distorter() if args.distort else None,
-        train_error_samples=args.train_error_samples,
-        rng=args.seed,
-        verbose=True,
-    )
-    return record.as_dict()
+def recipe(args, model):
+    """(optimizer, schedule, loss) for fit: the paper's for lenet1998, else the command line's
+    (SGD 0.05, momentum 0.9, weight decay 1e-3, x0.8 per epoch; softmax cross-entropy)."""
+    if args.model == "lenet1998":
+        optimizer = paper1998.paper_optimizer(model, args.batch_size, mu=args.mu)
+        return optimizer, paper1998.EtaSchedule(), optimizer.loss
+    optimizer = SGD(model, lr=0.05, momentum=0.9, weight_decay=1e-3)
+    return optimizer, optim.ExponentialDecay(0.8), None
 
 
-def run_modern(args, train_data, test_data):
-    """The modern LeNet-5 with the command line's recipe (SGD 0.05, momentum 0.9, weight decay
-    1e-3, x0.8 per epoch, batch 64), optionally on freshly distorted data each epoch."""
-    from lenet import SGD, LeNet5
-    from lenet.training import fit
-
-    model = LeNet5(rng=args.seed)
-    opt = SGD(model, lr=0.05, momentum=0.9, weight_decay=1e-3)
-    rng = np.random.default_rng(args.seed)
-    distort = Distorter() if args.distort else None
+def run(args, train_data, test_data):
+    """Train with fit; after every pass the training error (on the first
+    --train-error-samples undistorted training images) and the test error, outside the timed
+    training -> a dict of lists, one entry per pass."""
+    if args.model == "lenet1998":
+        model = paper1998.LeNet1998(init=args.init, rng=args.seed)
+    else:
+        model = LeNet5(rng=args.seed)
+    optimizer, schedule, loss = recipe(args, model)
     x, y = train_data
-    out = {"epoch": [], "test_error": [], "train_error": [], "seconds": []}
     n_err = args.train_error_samples or len(x)
-    for epoch in range(args.passes):
-        start = time.perf_counter()
-        x_epoch = distort(x, rng) if distort is not None else x
-        opt.lr = 0.05 * 0.8**epoch
-        fit(model, opt, (x_epoch, y), 1, batch_size=64, rng=rng, progress=False)
-        out["seconds"].append(time.perf_counter() - start)
-        out["epoch"].append(epoch + 1)
-        out["train_error"].append(error_rate(model, x[:n_err], y[:n_err])[0])
-        out["test_error"].append(error_rate(model, *test_data)[0])
+    out = {"epoch": [], "lr": [], "train_loss": [], "train_error": [], "test_error": []}
+
+    def after_pass(history):
+        out["epoch"].append(history.epoch[-1])
+        out["lr"].append(history.lr[-1])
+        out["train_loss"].append(history.train_loss[-1])
+        out["train_error"].append(1 - evaluate(model, x[:n_err], y[:n_err])[1])
+        out["test_error"].append(1 - evaluate(model, *test_data)[1])
         print(
-            f"epoch {epoch + 1:2d}: train error {out['train_error'][-1]:.2%}, "
-            f"test error {out['test_error'][-1]:.2%}; {out['seconds'][-1]:.1f} s",
+            f"pass {history.epoch[-1]:2d}: lr {history.lr[-1]:.3g}, train loss "
+            f"{history.train_loss[-1]:.4f}, train error {out['train_error'][-1]:.2%}, test "
+            f"error {out['test_error'][-1]:.2%}; {history.seconds[-1]:.1f} s",
             flush=True,
         )
+
+    history = fit(
+        model,
+        optimizer,
+        train_data,
+        args.passes,
+        batch_size=args.batch_size,
+        schedule=schedule,
+        rng=args.seed,
+        callback=after_pass,
+        progress=None,
+        loss=loss,
+        transform=Distorter() if args.distort else None,
+    )
+    out["seconds"] = history.seconds
     return out
 
 
@@ -79,7 +89,12 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", choices=("lenet1998", "lenet5"), default="lenet1998")
     parser.add_argument("--passes", type=int, default=20)
-    parser.add_argument("--batch-size", type=int, default=16, help="1: the paper's steps")
+    parser.add_argument(
+        "--batch-size",
+        type=int,
+        default=None,
+        help="1: the paper's steps (default: 16; lenet5: 64)",
+    )
     parser.add_argument("--distort", action="store_true")
     parser.add_argument("--init", choices=paper1998.INIT_RULES, default="sqrt")
     parser.add_argument("--mu", type=float, default=MU, help=f"SDLM's mu (the paper: {PAPER_MU})")
@@ -94,6 +109,8 @@ def main():
     parser.add_argument("--json", help="write the results to this file")
     args = parser.parse_args()
     args.train_error_samples = args.train_error_samples or None
+    if args.batch_size is None:
+        args.batch_size = paper1998.BATCH_SIZE if args.model == "lenet1998" else 64
 
     x, y = data.load_mnist("train")
     test_data = data.load_mnist("test")
@@ -108,8 +125,7 @@ def main():
         flush=True,
     )
     start = time.perf_counter()
-    runner = run_1998 if args.model == "lenet1998" else run_modern
-    result = runner(args, (x, y), test_data)
+    result = run(args, (x, y), test_data)
     total = time.perf_counter() - start
     final = result["test_error"][-1]
     paper = PAPER_RESULTS["test_error_distorted" if args.distort else "test_error"]

@@ -1,18 +1,22 @@
-"""The command line: python -m lenet train | evaluate | bench.
+"""The command line: python -m lenet train | evaluate | bench | student.
 
 It parses arguments and prints; lenet.training.experiment does the training. Exit codes: 0 done,
 1 an error (missing or corrupt data, an unreadable checkpoint, a diverged run, a failed save),
-2 bad arguments (including an output path that cannot be written), 130 Ctrl-C, 143 SIGTERM.
+2 bad arguments (including an output path that cannot be written), 129 SIGHUP (the terminal
+closed), 130 Ctrl-C, 143 SIGTERM.
 """
 
 import argparse
+import errno
 import math
+import os
 import signal
 import sys
 
 import numpy as np
+from tqdm import tqdm
 
-from lenet import data, training
+from lenet import data, paper1998, training
 from lenet.teaching import student
 from lenet.training import bench, checkpoint, experiment
 from lenet.utils import files
@@ -23,21 +27,33 @@ from lenet.utils.checks import (
     positive_int,
     positive_number,
 )
+from lenet.utils.config import CHECKPOINT_DIR
 
-EXAMPLES = """examples:
-  python -m lenet train                      LeNet-5 on MNIST, saved to checkpoints/lenet5.npz
+EXAMPLES = f"""examples:
+  python -m lenet train                      LeNet-5 on MNIST, saved to {CHECKPOINT_DIR}/lenet5.npz
   python -m lenet train --model lenet1998    the 1998 LeNet-5 with the paper's recipe
   python -m lenet train --distort            train on randomly distorted digits (either model)
-  python -m lenet evaluate checkpoints/lenet5.npz
+  python -m lenet evaluate {CHECKPOINT_DIR}/lenet5.npz
   python -m lenet bench --batch-sizes 16,64,256,512
 
 exit codes: 0 done, 1 error (data, checkpoint, diverged run, failed save), 2 bad arguments,
-130 interrupted (Ctrl-C), 143 terminated (SIGTERM)"""
+129 the terminal closed (SIGHUP), 130 interrupted (Ctrl-C), 143 terminated (SIGTERM)"""
+
+TRAIN_DESCRIPTION = f"""Train a LeNet-5 on MNIST and report its test accuracy.
+
+After every epoch that is the best so far (validation accuracy, else training accuracy) the
+model is written to --output (default: {CHECKPOINT_DIR}, the folder the notebooks use), whole
+or not at all, so a run ended any way - Ctrl-C, SIGTERM, a closed terminal (SIGHUP), even
+kill -9 - loses at most the epoch in progress. At the end the trained model replaces it. Output
+to a closed pipe (`train | head -1`) stops the printing, not the training."""
 
 DATA_DIR_HELP = (
     "folder with the MNIST files (default: $LENET_DATA_DIR if set, else data/ in a source "
     "checkout, else ~/.cache/lenet; missing files are downloaded there)"
 )
+
+# What --model lenet1998 does not use: its recipe sets the network, the loss and the steps.
+NOT_FOR_1998 = ("lr", "momentum", "weight_decay", "lr_decay", "optimizer", "activation", "pool")
 
 
 class UsageError(Exception):
@@ -45,7 +61,47 @@ class UsageError(Exception):
 
 
 class Terminated(KeyboardInterrupt):
-    """SIGTERM, raised like Ctrl-C so that every cleanup runs (exit code 143)."""
+    """SIGTERM or SIGHUP, raised like Ctrl-C so that every cleanup runs (exit 128 + signal)."""
+
+    def __init__(self, signum):
+        super().__init__(signum)
+        self.signum = signum
+
+
+class _ClosedPipeSafe:
+    """A text stream that stops printing, not the program, once its reader is gone.
+
+    `python -m lenet train | head -1` closes the pipe after one line, and a closed terminal
+    makes writes fail with EIO: either way, from then on the output goes to os.devnull.
+    """
+
+    GONE = (errno.EPIPE, errno.EIO)
+
+    def __init__(self, stream):
+        self.stream = stream
+
+    def write(self, text):
+        try:
+            return self.stream.write(text)
+        except OSError as err:
+            self._gone(err)
+            return len(text)
+
+    def flush(self):
+        try:
+            self.stream.flush()
+        except OSError as err:
+            self._gone(err)
+
+    def _gone(self, err):
+        if err.errno not in self.GONE:
+            raise err
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, self.stream.fileno())
+        os.close(devnull)
+
+    def __getattr__(self, name):
+        return getattr(self.stream, name)
 
 
 def _checked(check, convert=float):
@@ -104,33 +160,38 @@ class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
         return text
 
 
-def build_parser():
-    parser = argparse.ArgumentParser(
-        prog="python -m lenet",
-        description="lenet: train, evaluate and time a numpy LeNet-5 on MNIST.",
-        epilog=EXAMPLES,
-        formatter_class=_HelpFormatter,
-        allow_abbrev=False,
-    )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    sub = {"formatter_class": _HelpFormatter, "allow_abbrev": False}
+def _add_train_parser(commands, sub):
     defaults = experiment.Settings()
-
-    p = commands.add_parser("train", help="train LeNet-5 on MNIST and report test accuracy", **sub)
+    paper = experiment.MODEL_DEFAULTS["lenet1998"]
+    p = commands.add_parser(
+        "train",
+        help="train LeNet-5 on MNIST and report test accuracy",
+        description=TRAIN_DESCRIPTION,
+        **sub,
+    )
+    p.add_argument(
+        "--model",
+        choices=("lenet5", "lenet1998"),
+        default=defaults.model,
+        help="lenet5: the modern net; lenet1998: the paper's net, loss, SDLM and step schedule "
+        "(it refuses --lr, --momentum, --weight-decay, --lr-decay, --optimizer, --activation "
+        "and --pool)",
+    )
     p.add_argument(
         "--epochs",
         type=POSITIVE_INT,
-        help=f"passes over the data (default: {defaults.epochs}; lenet1998: 20)",
+        help=f"passes over the data (default: {defaults.epochs}; lenet1998: {paper['epochs']})",
     )
     p.add_argument(
         "--batch-size",
         type=POSITIVE_INT,
-        help=f"images per step (default: {defaults.batch_size}; lenet1998: 16)",
+        help=f"images per step (default: {defaults.batch_size}; lenet1998: {paper['batch_size']})",
     )
     p.add_argument(
         "--lr",
         type=POSITIVE_NUMBER,
-        help="learning rate (default: 0.05 for sgd, 0.001 for adam)",
+        help=f"learning rate (default: {experiment.DEFAULT_LR['sgd']} for sgd, "
+        f"{experiment.DEFAULT_LR['adam']} for adam)",
     )
     p.add_argument(
         "--momentum",
@@ -138,28 +199,30 @@ def build_parser():
         help=f"sgd momentum (default: {experiment.DEFAULT_MOMENTUM}; adam takes none)",
     )
     p.add_argument(
-        "--weight-decay", type=NON_NEGATIVE_NUMBER, default=defaults.weight_decay, help="L2"
+        "--weight-decay", type=NON_NEGATIVE_NUMBER, help=f"L2 (default: {defaults.weight_decay})"
     )
     p.add_argument(
         "--lr-decay",
         type=FRACTION,
-        default=defaults.lr_decay,
-        help="multiply the learning rate by this after every epoch (1 = constant)",
+        help="multiply the learning rate by this after every epoch (1 = constant; default: "
+        f"{defaults.lr_decay})",
     )
     p.add_argument(
-        "--optimizer", choices=experiment.OPTIMIZERS, default=defaults.optimizer, help="method"
+        "--optimizer",
+        choices=experiment.OPTIMIZERS,
+        help=f"method (default: {defaults.optimizer})",
     )
     p.add_argument(
-        "--activation", choices=experiment.ACTIVATIONS, default=defaults.activation, help="units"
+        "--activation",
+        choices=experiment.ACTIVATIONS,
+        help=f"units (default: {defaults.activation})",
     )
-    p.add_argument("--pool", choices=experiment.POOLS, default=defaults.pool, help="pooling")
-    p.add_argument(
-        "--model",
-        choices=("lenet5", "lenet1998"),
-        default=defaults.model,
-        help="lenet5: the modern net; lenet1998: the paper's net, loss, SDLM and step schedule "
-        "(--lr, --momentum, --weight-decay, --lr-decay, --optimizer do not apply)",
-    )
+    p.add_argument("--pool", choices=experiment.POOLS, help=f"pooling (default: {defaults.pool})")
+    _add_run_options(p, defaults)
+
+
+def _add_run_options(p, defaults):
+    """train's options that both models take."""
     p.add_argument(
         "--distort",
         action="store_true",
@@ -172,10 +235,11 @@ def build_parser():
     p.add_argument(
         "--output",
         type=_npz_path,
-        help="where to save the model (default: checkpoints/MODEL.npz; a file already there "
-        "is kept as NAME.1.npz, NAME.2.npz...)",
+        help=f"where to save the model (default: {CHECKPOINT_DIR}/MODEL.npz, the folder the "
+        "notebooks use, or $LENET_CHECKPOINT_DIR's; a file already there is kept as "
+        "NAME.1.npz, NAME.2.npz...)",
     )
-    p.add_argument("--limit", type=POSITIVE_INT, help="train on at most this many images")
+    p.add_argument("--limit", type=POSITIVE_INT, help="train on the first N training images only")
     p.add_argument(
         "--val",
         type=NON_NEGATIVE_INT,
@@ -185,9 +249,23 @@ def build_parser():
     p.add_argument(
         "--patience",
         type=POSITIVE_INT,
-        help="stop when validation accuracy has not improved for N epochs; keep the best weights",
+        help="stop when validation accuracy (training accuracy with --val 0) has not improved "
+        "for N epochs; keep the best weights",
     )
     p.add_argument("--quiet", action="store_true", help="a line per epoch, no progress bars")
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="python -m lenet",
+        description="lenet: train, evaluate and time a numpy LeNet-5 on MNIST.",
+        epilog=EXAMPLES,
+        formatter_class=_HelpFormatter,
+        allow_abbrev=False,
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = {"formatter_class": _HelpFormatter, "allow_abbrev": False}
+    _add_train_parser(commands, sub)
 
     p = commands.add_parser("evaluate", help="test accuracy and confusion matrix of a model", **sub)
     p.add_argument("model", help="a checkpoint saved by `train` (.npz)")
@@ -228,28 +306,30 @@ def build_parser():
 def settings_from(args):
     """experiment.Settings from train's parsed arguments; UsageError for a bad combination.
 
-    Fills in the defaults that depend on --model (epochs, batch size, validation images).
+    Fills in the defaults that depend on --model (epochs, batch size, validation images,
+    output) and refuses, for lenet1998, the options its recipe does not use.
     """
+    given = {name: getattr(args, name) for name in NOT_FOR_1998 if getattr(args, name) is not None}
+    if args.model == "lenet1998" and given:
+        flags = ", ".join("--" + name.replace("_", "-") for name in given)
+        raise UsageError(
+            f"argument --model: lenet1998 trains with the paper's recipe (its network, MAP loss, "
+            f"SDLM and step schedule) and does not use {flags}"
+        )
     if args.val is None:
         args.val = 0 if args.model == "lenet1998" else 5000
     if args.output is None:
-        args.output = f"checkpoints/{args.model}.npz"
+        args.output = str(CHECKPOINT_DIR / f"{args.model}.npz")
     try:
         return experiment.Settings(
             model=args.model,
             distort=args.distort,
-            activation=args.activation,
-            pool=args.pool,
-            optimizer=args.optimizer,
-            lr=args.lr,
-            momentum=args.momentum,
-            weight_decay=args.weight_decay,
-            lr_decay=args.lr_decay,
             epochs=args.epochs,
             batch_size=args.batch_size,
-            n_train=args.limit,
+            limit=args.limit,
             patience=args.patience,
             seed=args.seed,
+            **given,
         )
     except ValueError as err:
         raise UsageError(str(err).replace("momentum applies", "--momentum applies")) from err
@@ -267,49 +347,96 @@ def _load_splits(args):
     return train_pair, val, data.load_mnist("test", root=args.data_dir)
 
 
-class _BestEpoch:
-    """Keeps a copy of the weights of the best finished epoch, for an interrupted run."""
+def _save(model, path, keep_previous=True):
+    """Save; with keep_previous an earlier file is kept under a numbered name, and said so."""
+    previous = checkpoint.save(model, path, keep_previous=keep_previous)
+    if previous is not None:
+        print(f"the previous model at {path} is kept as {previous}", flush=True)
 
-    def __init__(self, model, quiet):
-        self.model, self.quiet = model, quiet
-        self.epoch = self.score = self.weights = None
+
+class _BestSoFar:
+    """After every epoch: the model saved to path when the epoch is the best so far (by
+    validation accuracy, else training accuracy), then the epoch's line when fit prints none.
+
+    The first save of a run keeps an earlier file under a numbered name; later ones replace
+    this run's. A save that fails is said on stderr and training goes on (the final save
+    tries again). epoch: the epoch whose model is on disk, None while none is.
+    """
+
+    def __init__(self, model, path, quiet):
+        self.model, self.path, self.quiet = model, path, quiet
+        self.epoch = self.score = None
+        self.finished = 0  # epochs finished
 
     def __call__(self, history):
-        if hasattr(history, "passes"):  # lenet1998: the paper's numbers, every pass
-            print(history.passes.summary(), flush=True)
-        elif self.quiet:
-            print(training.epoch_summary(history), flush=True)
-        score = (
-            history.val_acc[-1] if not math.isnan(history.val_acc[-1]) else history.train_acc[-1]
-        )
+        self.finished = history.epoch[-1]
+        score = history.val_acc[-1]
+        if math.isnan(score):
+            score = history.train_acc[-1]
         if self.score is None or score > self.score:
-            self.epoch, self.score = history.epoch[-1], score
-            self.weights = [
-                {k: v.copy() for k, v in layer.params.items()} for layer in self.model.layers
-            ]
+            self.score = score
+            try:
+                _save(self.model, self.path, keep_previous=self.epoch is None)
+                self.epoch = history.epoch[-1]
+            except OSError as err:
+                print(f"warning: could not save epoch {history.epoch[-1]}: {err}", file=sys.stderr)
+        if self.quiet:
+            print(training.epoch_summary(history), flush=True)
 
-    def restore(self):
-        for layer, saved in zip(self.model.layers, self.weights, strict=True):
-            layer.params.update(saved)
-
-
-def _save(model, path):
-    """Save, keeping any previous file; say where each model is."""
-    previous = checkpoint.save(model, path, keep_previous=True)
-    if previous is not None:
-        print(f"the previous model at {path} is kept as {previous}")
-    print(f"saved the model to {path}")
+    def kept(self):
+        """Where the run's model is, in words, for a run that ends before its last epoch."""
+        if self.epoch is None:
+            return "nothing was saved"
+        return f"the model of epoch {self.epoch} (the best finished epoch) is saved at {self.path}"
 
 
-def _warn_if_useless(result):
+def _warn_if_useless(result, train_images):
     final_loss = result.history.train_loss[-1]
     if result.test_accuracy < 0.2 or (final_loss > 10 and result.settings.model != "lenet1998"):
         print(
             f"warning: the model ends near chance (test accuracy {result.test_accuracy:.1%}, "
-            f"training loss {final_loss:.3g}). A learning rate far too large (every ReLU dead, "
-            "or the loss blown up) or far too small does this: try 10x smaller or larger.",
+            f"training loss {final_loss:.3g}). "
+            f"{experiment.chance_cause(result.settings, train_images)}",
             file=sys.stderr,
         )
+
+
+def _summary(result, y_test):
+    """The last line: test accuracy (and for lenet1998 the test error beside the paper's)."""
+    settings, epochs = result.settings, len(result.history)
+    correct = int(np.sum(result.test_predictions == y_test))
+    line = (
+        f"test accuracy: {result.test_accuracy:.2%} ({correct}/{len(y_test)}) after {epochs} "
+        f"epoch{'s' if epochs != 1 else ''}, {result.seconds:.0f} s of training"
+    )
+    if settings.model == "lenet1998":
+        key = "test_error_distorted" if settings.distort else "test_error"
+        paper = f"{paper1998.PAPER_RESULTS[key]}%{' with distortions' if settings.distort else ''}"
+        line += f"; test error {100 - 100 * result.test_accuracy:.2f}% (the paper: {paper})"
+    return line
+
+
+def _train(settings, args, splits):
+    """experiment.run with the model saved after every best epoch -> (Result, _BestSoFar)."""
+    model = experiment.build_model(settings)
+    best = _BestSoFar(model, args.output, args.quiet)
+    try:
+        result = experiment.run(
+            settings, splits, callback=best, progress=None if args.quiet else tqdm, model=model
+        )
+    except KeyboardInterrupt:
+        if best.epoch is None:
+            print(f"interrupted in epoch {best.finished + 1}: nothing was saved", file=sys.stderr)
+        else:
+            print(
+                f"interrupted; keeping the model of epoch {best.epoch} (the best finished "
+                f"epoch), saved to {args.output}",
+                file=sys.stderr,
+            )
+        raise
+    if result.diverged:
+        raise training.TrainingDiverged(f"{result.diverged} {best.kept().capitalize()}.")
+    return result, best
 
 
 def run_train(args):
@@ -319,50 +446,25 @@ def run_train(args):
     except OSError as err:
         raise UsageError(f"argument --output: {err}") from err
     splits = _load_splits(args)
-    n_train = min(len(splits[0][0]), args.limit or math.inf)
-    print(
-        f"training {settings.describe()} on {n_train:,} images, "
-        f"validating on {len(splits[1][0]):,}",
-        flush=True,
-    )
-    model = experiment.build_model(settings)
-    best = _BestEpoch(model, args.quiet)
-    try:
-        result = experiment.run(
-            settings, splits, callback=best, progress=not args.quiet, model=model
-        )
-    except KeyboardInterrupt:
-        if best.weights is None:
-            print("interrupted in epoch 1: nothing was saved", file=sys.stderr)
-        else:
-            best.restore()
-            print(f"interrupted; keeping the model of epoch {best.epoch}", file=sys.stderr)
-            _save(best.model, args.output)
-        raise
-    if result.diverged:
-        raise training.TrainingDiverged(result.diverged)
+    train_images = min(len(splits[0][0]), args.limit or math.inf)
+    validating = f"validating on {args.val:,}" if args.val else "no validation images"
+    print(f"training {settings.describe()} on {train_images:,} images, {validating}", flush=True)
+    print(f"the best epoch so far is saved to {args.output} after every epoch", flush=True)
+    result, best = _train(settings, args, splits)
     history = result.history
     if history.stopped_epoch is not None:
         print(
             f"stopped early after epoch {history.stopped_epoch}; "
             f"kept the weights of epoch {history.restored_epoch}"
         )
-    y_test = splits[2][1]
-    correct = int(np.sum(result.test_predictions == y_test))
-    epochs = len(history)
-    summary = (
-        f"test accuracy: {result.test_accuracy:.2%} ({correct}/{len(y_test)}) after {epochs} "
-        f"epoch{'s' if epochs != 1 else ''}, {result.seconds:.0f} s of training"
-    )
-    if settings.model == "lenet1998":
-        paper = "0.8% with distortions" if settings.distort else "0.95%"
-        summary += f"; test error {1 - result.test_accuracy:.2%} (the paper: {paper})"
-    _warn_if_useless(result)
+    summary = _summary(result, splits[2][1])
+    _warn_if_useless(result, train_images)
     try:
-        _save(result.model, args.output)
+        _save(result.model, args.output, keep_previous=best.epoch is None)
     except OSError as err:
         print(summary, flush=True)  # the results first: the run is not lost on screen
-        raise OSError(f"could not save the model to {args.output}: {err}") from err
+        raise OSError(f"could not save the model to {args.output}: {err}; {best.kept()}") from err
+    print(f"saved the model to {args.output}")
     print(summary)  # the last line, always
     return 0
 
@@ -408,7 +510,7 @@ def run_student(args):
 
 
 def _terminate(signum, frame):
-    raise Terminated
+    raise Terminated(signum)
 
 
 def main(argv=None):
@@ -421,7 +523,17 @@ def main(argv=None):
         "bench": run_bench,
         "student": run_student,
     }[args.command]
-    signal.signal(signal.SIGTERM, _terminate)
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _terminate)
+    streams = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = _ClosedPipeSafe(sys.stdout), _ClosedPipeSafe(sys.stderr)
+    try:
+        return _run(parser, command, args)
+    finally:
+        sys.stdout, sys.stderr = streams
+
+
+def _run(parser, command, args):
     try:
         return command(args)
     except UsageError as err:
@@ -435,9 +547,10 @@ def main(argv=None):
         # the message says it all.
         print(f"error: {err}", file=sys.stderr)
         return 1
-    except Terminated:
-        print("terminated", file=sys.stderr)
-        return 143
+    except Terminated as err:
+        name = "the terminal closed (SIGHUP)" if err.signum == signal.SIGHUP else "SIGTERM"
+        print(f"terminated: {name}", file=sys.stderr)
+        return 128 + err.signum
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

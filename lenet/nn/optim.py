@@ -39,6 +39,11 @@ class Optimizer:
     def lr(self, value):
         self._lr = non_negative_number("learning rate", value)
 
+    def start_epoch(self, images, labels, rng):
+        """lenet.training.fit calls this before each epoch with the epoch's training images
+        (N, ...), labels (N,) and its Generator. Most optimizers need nothing; the 1998
+        paper's SDLM re-estimates its curvature here."""
+
     def step(self):
         """Update every parameter in place from layer.grads."""
         for i, (layer, name) in enumerate(self.parameters):

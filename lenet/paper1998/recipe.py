@@ -1,159 +1,84 @@
-"""The 1998 paper's training recipe for its LeNet-5, in one function: train_1998.
+"""The 1998 paper's training recipe for its LeNet-5: its constants, its step schedule, its results.
 
-    model  classic.LeNet1998: the paper's input (-0.1 / 1.175, 32 x 32) and initialisation
-    loss   loss.MAPLoss: Eq. (9)
-    steps  sdlm.SDLM: eta / (mu + h_kk), h re-estimated on 500 patterns per pass; mu = 0.5
-           here, not the paper's 0.02 (see MU)
-    eta    sdlm.paper_eta: 0.0005 x 2 passes, 0.0002 x 3, 0.0001 x 3, 0.00005 x 4, then 0.00001
-    data   the 60,000 training images, 20 passes; with distortions (lenet.data.distortions),
-           a freshly distorted copy of the training set each pass
+The recipe is lenet.training.fit with the paper's parts:
+
+    model      LeNet1998(): the paper's input (-0.1 / 1.175, 32 x 32) and initialisation
+    optimizer  paper_optimizer(model, batch_size): SDLM with the MAP loss of Eq. (9), steps
+               eta / (mu + h_kk), h re-estimated on 500 patterns before each pass
+    schedule   EtaSchedule(): eta 0.0005 x 2 passes, 0.0002 x 3, 0.0001 x 3, 0.00005 x 4,
+               then 0.00001 (Appendix C)
+    data       the 60,000 training images, PAPER_RESULTS["passes"] passes; with distortions,
+               a freshly distorted copy each pass (fit's transform=Distorter())
+
+    model = LeNet1998(rng=0)
+    optimizer = paper_optimizer(model, BATCH_SIZE)
+    history = fit(model, optimizer, (x, y), 20, batch_size=BATCH_SIZE, schedule=EtaSchedule(),
+                  loss=optimizer.loss, rng=0)
 
 The paper steps after every pattern (batch_size=1). A mini-batch of B patterns takes one step
-with eta scaled by B (see lenet.paper1998.sdlm), which is how numpy makes a pass take seconds, not
-minutes.
+with eta scaled by B (see lenet.paper1998.sdlm), which is how numpy makes a pass take seconds,
+not minutes. The README's Results give what this recipe measures against the paper.
 """
 
-import dataclasses
-import math
-import sys
-import time
-
-import numpy as np
-
-from lenet.data import iterate_minibatches
 from lenet.paper1998.loss import MAPLoss
-from lenet.paper1998.sdlm import SDLM, paper_eta
-from lenet.training.loop import TrainingDiverged, stop_requested
-from lenet.utils.checks import positive_int
-from lenet.utils.rng import as_generator
+from lenet.paper1998.sdlm import SDLM
 
-__all__ = ["PAPER_RESULTS", "PAPER_MU", "MU", "Record1998", "error_rate", "train_1998"]
+__all__ = [
+    "PAPER_RESULTS",
+    "PAPER_ETA",
+    "PAPER_ETA_AFTER",
+    "PAPER_MU",
+    "MU",
+    "BATCH_SIZE",
+    "EtaSchedule",
+    "paper_optimizer",
+]
 
-# Test error (%) the paper reports for LeNet-5 on MNIST (Section III.C and Fig. 5).
+# Test error (%) the paper reports for LeNet-5 on MNIST (Section III.C and Fig. 5), and its passes.
 PAPER_RESULTS = {"test_error": 0.95, "test_error_distorted": 0.8, "passes": 20}
+
+# Appendix C: the per-pattern step eta of each pass, then PAPER_ETA_AFTER for every later pass.
+PAPER_ETA = (0.0005,) * 2 + (0.0002,) * 3 + (0.0001,) * 3 + (0.00005,) * 4
+PAPER_ETA_AFTER = 0.00001
 
 # SDLM's mu. The paper's 0.02 bounds a parameter's step at eta / 0.02 = 0.025 per pattern where
 # the curvature estimate is near zero; on our net the estimate of the lower and saturated units
-# is small enough that this happens to many weights, and the second pass at eta = 0.0005 undoes
-# the first (test error 2.5% after pass 1, 7.9% after pass 2 with mu = 0.02, batch 16:
-# benchmarks/paper_1998.py --mu 0.02). mu = 0.5 bounds the step at 0.001 per pattern.
+# is small enough that this happens to many weights, and the second pass undoes the first
+# (`python benchmarks/paper_1998.py --mu 0.02`, in the README's Results). mu = 0.5 bounds the
+# step at 0.001 per pattern.
 PAPER_MU = 0.02
 MU = 0.5
 
-
-@dataclasses.dataclass
-class Record1998:
-    """One entry per pass (passes count from 1); errors are fractions, not percent."""
-
-    epoch: list = dataclasses.field(default_factory=list)
-    eta: list = dataclasses.field(default_factory=list)
-    train_loss: list = dataclasses.field(default_factory=list)
-    train_error: list = dataclasses.field(default_factory=list)
-    test_error: list = dataclasses.field(default_factory=list)
-    seconds: list = dataclasses.field(default_factory=list)
-    batch_size: int = 1
-    distorted: bool = False
-    stopped: bool = False  # a stop request ended training before the last pass
-
-    def __len__(self):
-        return len(self.epoch)
-
-    def as_dict(self):
-        return dataclasses.asdict(self)
-
-    def summary(self):
-        """One line about the last pass."""
-        line = (
-            f"pass {self.epoch[-1]:2d}: eta {self.eta[-1]:.5f}, train loss "
-            f"{self.train_loss[-1]:.4f}, train error {self.train_error[-1]:.2%}"
-        )
-        if not math.isnan(self.test_error[-1]):
-            line += f", test error {self.test_error[-1]:.2%}"
-        return line + f"; {self.seconds[-1]:.1f} s"
+# Patterns per step: close to the paper's per-pattern steps in test error, several times faster
+# (chosen with `python benchmarks/paper_1998.py --batch-size 1 --limit 10000` against
+# `--batch-size 16` and `--batch-size 64`; README, Results).
+BATCH_SIZE = 16
 
 
-def error_rate(model, images, labels, batch_size=1000):
-    """Fraction of images whose largest output is not their label; also the predictions."""
-    predictions = np.concatenate(
-        [
-            model.forward(images[i : i + batch_size]).argmax(axis=1)
-            for i in range(0, len(images), batch_size)
-        ]
-    )
-    model.clear_cache()
-    return float(np.mean(predictions != labels)), predictions
+class EtaSchedule:
+    """The paper's eta per pass as a learning-rate schedule for fit.
 
-
-def train_1998(
-    model,
-    train_data,
-    test_data=None,
-    epochs=20,
-    batch_size=1,
-    eta=paper_eta,
-    mu=MU,
-    curvature_samples=500,
-    loss=None,
-    distort=None,
-    train_error_samples=None,
-    rng=0,
-    callback=None,
-    verbose=False,
-    stop=None,
-):
-    """Train model the paper's way; returns a Record1998 of the passes.
-
-    train_data, test_data: (images (N, 1, 28, 28) in [0, 1], labels (N,)). eta(epoch) gives
-    the per-pattern step of each pass (epoch from 0); a step on a batch of B patterns uses
-    B * eta. distort: None, or a function (images, rng) -> images (lenet.data.distortions.Distorter)
-    applied to the whole training set at the start of every pass. The training error is
-    measured after each pass on the undistorted training images (the first
-    train_error_samples of them when given); the test error on test_data. callback(record)
-    runs after every pass; verbose prints a line per pass. stop (None, a threading.Event or a
-    callable, as for train.fit): a request ends training between two steps; the unfinished pass
-    is not recorded, and record.stopped is True.
+    eta(epoch) is the per-pattern step of a pass (epoch counted from 0); calling the schedule
+    gives the factor eta(epoch) / eta(0), so that fit's learning rate, base lr x factor with
+    base lr = eta(0) x B (paper_optimizer), is eta(epoch) x B for mini-batches of B patterns.
     """
-    positive_int("epochs", epochs)
-    positive_int("batch_size", batch_size)
-    positive_int("curvature_samples", curvature_samples)
-    x_train, y_train = train_data
-    rng = as_generator(rng)
-    loss = MAPLoss() if loss is None else loss
-    opt = SDLM(model, loss, lr=eta(0) * batch_size, mu=mu)
-    record = Record1998(batch_size=batch_size, distorted=distort is not None)
-    n_err = len(x_train) if train_error_samples is None else train_error_samples
-    for epoch in range(epochs):
-        start = time.perf_counter()
-        x_pass = x_train if distort is None else distort(x_train, rng)
-        sample = rng.choice(len(x_pass), size=min(curvature_samples, len(x_pass)), replace=False)
-        opt.estimate_curvature(x_pass[sample], y_train[sample])
-        opt.lr = eta(epoch) * batch_size
-        total = 0.0
-        with np.errstate(over="ignore", invalid="ignore"):
-            for xb, yb in iterate_minibatches(x_pass, y_train, batch_size, rng=rng):
-                if stop_requested(stop):
-                    record.stopped = True
-                    return record
-                value = loss.forward(model.forward(xb), yb)
-                if not math.isfinite(value):
-                    raise TrainingDiverged(
-                        f"training diverged: the loss became {value} in pass {epoch + 1}"
-                    )
-                model.backward(loss.backward())
-                opt.step()
-                total += value * len(yb)
-        seconds = time.perf_counter() - start
-        record.epoch.append(epoch + 1)
-        record.eta.append(eta(epoch))
-        record.train_loss.append(total / len(x_pass))
-        record.seconds.append(seconds)
-        record.train_error.append(error_rate(model, x_train[:n_err], y_train[:n_err])[0])
-        if test_data is not None:
-            record.test_error.append(error_rate(model, *test_data)[0])
-        else:
-            record.test_error.append(math.nan)
-        if verbose:
-            print(record.summary(), file=sys.stdout, flush=True)
-        if callback is not None:
-            callback(record)
-    return record
+
+    def eta(self, epoch):
+        """The paper's per-pattern step eta for a pass (epoch counted from 0)."""
+        if epoch < 0:
+            raise ValueError(f"epoch must be >= 0, got {epoch}")
+        return PAPER_ETA[epoch] if epoch < len(PAPER_ETA) else PAPER_ETA_AFTER
+
+    def __call__(self, epoch):
+        """The factor for epoch (counted from 0) that multiplies the base learning rate."""
+        return self.eta(epoch) / PAPER_ETA[0]
+
+
+def paper_optimizer(model, batch_size, mu=MU, curvature_samples=500):
+    """SDLM on the MAP loss at the paper's first eta, for steps on batch_size patterns.
+
+    Its loss (optimizer.loss, a MAPLoss) is the one fit should train with; it re-estimates the
+    curvature on curvature_samples patterns before every epoch of fit.
+    """
+    lr = PAPER_ETA[0] * batch_size
+    return SDLM(model, MAPLoss(), lr=lr, mu=mu, curvature_samples=curvature_samples)

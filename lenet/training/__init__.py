@@ -12,9 +12,11 @@ from lenet.training.loop import (
     History,
     TrainingDiverged,
     confusion_matrix,
+    copy_weights,
     epoch_summary,
     evaluate,
     fit,
+    restore_weights,
     stop_requested,
 )
 
@@ -22,8 +24,10 @@ __all__ = [
     "History",
     "TrainingDiverged",
     "confusion_matrix",
+    "copy_weights",
     "epoch_summary",
     "evaluate",
     "fit",
+    "restore_weights",
     "stop_requested",
 ]

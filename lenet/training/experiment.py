@@ -3,7 +3,7 @@
     result = run(Settings(lr=0.05, batch_size=64, epochs=3), data=mnist_splits())
     result.test_accuracy, result.history, result.model
 
-The command line (`python -m lenet train`), the training panel (lenet.teaching.widgets), notebooks
+The command line (`python -m lenet train`), the training panel (lenet.teaching.panel), notebooks
 and the benchmarks all call this module, so a setting means the same everywhere. Nothing here
 draws or prints (but fit's progress bar when asked).
 """
@@ -36,22 +36,29 @@ __all__ = [
     "build_model",
     "build_optimizer",
     "build_schedule",
+    "build_loss",
+    "chance_cause",
     "mnist_splits",
     "run",
 ]
 
 MODELS = ("lenet5", "report", "lenet1998")
-# The 1998 paper's recipe (lenet.paper1998): its 20 passes, in mini-batches of 16 (see sdlm).
 # What epochs and batch_size are when left at None: a model's own recipe, else the first entry.
 MODEL_DEFAULTS = {
     "lenet5": {"epochs": 10, "batch_size": 64},
-    "lenet1998": {"epochs": 20, "batch_size": 16},
+    "lenet1998": {
+        "epochs": paper1998.PAPER_RESULTS["passes"],
+        "batch_size": paper1998.BATCH_SIZE,
+    },
 }
 ACTIVATIONS = ("relu", "leaky_relu", "tanh", "sigmoid")
 POOLS = ("max", "avg")
 OPTIMIZERS = ("sgd", "adam")
 DEFAULT_LR = {"sgd": 0.05, "adam": 0.001}
 DEFAULT_MOMENTUM = 0.9
+# Fewer steps than this leave a fresh LeNet-5 near chance at any sensible learning rate, so a
+# run that short is not the learning rate's fault (notebook 10 shows the first steps).
+FEW_STEPS = 50
 
 
 @dataclasses.dataclass
@@ -64,8 +71,8 @@ class Settings:
     refuses one rather than ignore it). lr_decay: the learning
     rate is multiplied by it after every epoch (1 = constant). epochs and batch_size: None
     picks the model's recipe (MODEL_DEFAULTS: 20 passes of 16 for lenet1998, else 10 epochs
-    of 64). distort: train on randomly distorted digits (lenet.data.distortions). n_train: train on
-    the first n_train training images only (None: all). patience: early stopping on the validation
+    of 64). distort: train on randomly distorted digits (lenet.data.distortions). limit: train on
+    the first `limit` training images only (None: all). patience: early stopping on the validation
     accuracy (the training accuracy when there is no validation data); None trains all epochs.
     """
 
@@ -79,7 +86,7 @@ class Settings:
     lr_decay: float = 0.8
     epochs: int | None = None
     batch_size: int | None = None
-    n_train: int | None = None
+    limit: int | None = None
     patience: int | None = None
     seed: int = 0
     distort: bool = False
@@ -108,8 +115,8 @@ class Settings:
         number_in("lr_decay", self.lr_decay, 0, 1, "a factor in (0, 1]", low_inclusive=False)
         positive_int("epochs", self.epochs)
         positive_int("batch_size", self.batch_size)
-        if self.n_train is not None:
-            positive_int("n_train", self.n_train)
+        if self.limit is not None:
+            positive_int("limit", self.limit)
         if self.patience is not None:
             positive_int("patience", self.patience)
         non_negative_int("seed", self.seed)
@@ -146,6 +153,7 @@ class Result:
     history: the finished epochs (None if training diverged in its first epoch);
     test_accuracy and test_predictions (N,): None when the run diverged or had no test data;
     seconds: training time; diverged: None, or fit's message saying where and why;
+    train_images: how many images it trained on;
     stopped: True when a stop request ended the run before its last epoch (then the model is
     as the last step left it, and it was not tested).
     """
@@ -158,7 +166,7 @@ class Result:
     seconds: float
     diverged: str | None = None
     stopped: bool = False
-    test_errors: list | None = None  # lenet1998: the test error after every pass
+    train_images: int | None = None
 
     @property
     def seconds_per_epoch(self):
@@ -197,8 +205,7 @@ class Result:
             )
         elif high < 0.2 and not self.diverged:
             words.append(
-                "It stayed near chance (10%): the learning rate is either too small to learn in "
-                "this many steps, or so large that every ReLU died."
+                f"It stayed near chance (10%): {chance_cause(self.settings, self.train_images)}"
             )
         return " ".join(words)
 
@@ -218,7 +225,10 @@ def build_model(settings):
 
 
 def build_optimizer(settings, model):
-    """SGD (with momentum and weight decay) or Adam, at settings.learning_rate."""
+    """SGD (with momentum and weight decay) or Adam, at settings.learning_rate; for lenet1998
+    the paper's SDLM on its MAP loss (lenet.paper1998.recipe)."""
+    if settings.model == "lenet1998":
+        return paper1998.paper_optimizer(model, settings.batch_size)
     if settings.optimizer == "sgd":
         return optim.SGD(
             model,
@@ -230,8 +240,48 @@ def build_optimizer(settings, model):
 
 
 def build_schedule(settings):
-    """The learning-rate schedule: x lr_decay per epoch, or None for a constant rate."""
+    """The learning-rate schedule: the paper's eta per pass for lenet1998, else x lr_decay per
+    epoch, or None for a constant rate."""
+    if settings.model == "lenet1998":
+        return paper1998.EtaSchedule()
     return optim.ExponentialDecay(settings.lr_decay) if settings.lr_decay != 1 else None
+
+
+def build_loss(settings, optimizer):
+    """The loss fit trains with: the paper's MAP loss (the one SDLM measures its curvature on)
+    for lenet1998, else None (fit's default, softmax cross-entropy)."""
+    return optimizer.loss if settings.model == "lenet1998" else None
+
+
+def _count(n, noun):
+    return f"{n:,} {noun}{'s' if n != 1 else ''}"
+
+
+def chance_cause(settings, train_images):
+    """Why a run on train_images images may have ended near chance, in words: a batch larger
+    than the data, too few steps to learn from, else the learning rate."""
+    steps = settings.epochs * math.ceil(train_images / settings.batch_size)
+    in_batches = f"in batches of {settings.batch_size} over {_count(settings.epochs, 'epoch')}"
+    if steps < FEW_STEPS and settings.limit is not None:
+        return (
+            f"too few steps to learn from: a limit of {_count(settings.limit, 'training image')} "
+            f"gives {_count(steps, 'step')} {in_batches}. Raise the limit (or train longer)."
+        )
+    if settings.batch_size > train_images:
+        return (
+            f"the batch size ({settings.batch_size}) is larger than the "
+            f"{_count(train_images, 'training image')}, so every epoch is a single step: use a "
+            "smaller batch size."
+        )
+    if steps < FEW_STEPS:
+        return (
+            f"too few steps to learn from: {_count(train_images, 'training image')} give "
+            f"{_count(steps, 'step')} {in_batches}. Train on more images or for more epochs."
+        )
+    return (
+        "the learning rate is either too small to learn in this many steps, or so large that "
+        "every ReLU died (or the loss blew up): try one 10x smaller or larger."
+    )
 
 
 @functools.lru_cache(maxsize=2)
@@ -244,27 +294,21 @@ def mnist_splits(n_val=5000, root=None):
     return train_pair, val, load_mnist("test", root=root)
 
 
-def run(settings, data=None, callback=None, progress=False, model=None, stop=None, on_step=None):
+def run(settings, data=None, callback=None, progress=None, model=None, stop=None, on_step=None):
     """Train a fresh model as settings say and test it; never raises on divergence.
 
     data: (train, val, test) pairs of (images, labels); val may be empty (no validation) and
     test None (no test). Default: mnist_splits(). callback(history) runs after every epoch.
-    model: the model to train, if built already by build_model(settings).
-    stop, on_step: passed to loop.fit (a stop request ends the run between two steps; the
-    Result then says stopped=True and skips the test). The 1998 recipe takes stop, not on_step.
+    progress: fit's progress bar (a tqdm-like class, or None). model: the model to train, if
+    built already by build_model(settings). stop, on_step: passed to loop.fit (a stop request
+    ends the run between two steps; the Result then says stopped=True and skips the test).
     """
-    if settings.model == "lenet1998":
-        if on_step is not None:
-            raise ValueError(
-                "on_step is not available for model='lenet1998' (its recipe is "
-                "lenet.paper1998.train_1998, which reports after every pass)"
-            )
-        return _run_1998(settings, data, callback, model, stop)
     (x_train, y_train), val, test = data if data is not None else mnist_splits()
-    if settings.n_train is not None:
-        x_train, y_train = x_train[: settings.n_train], y_train[: settings.n_train]
+    if settings.limit is not None:
+        x_train, y_train = x_train[: settings.limit], y_train[: settings.limit]
     has_val = val is not None and len(val[0]) > 0
     model = build_model(settings) if model is None else model
+    optimizer = build_optimizer(settings, model)
     finished = []  # the history as of the last finished epoch, kept if a later one diverges
 
     def after_epoch(history):
@@ -276,7 +320,7 @@ def run(settings, data=None, callback=None, progress=False, model=None, stop=Non
     try:
         history = loop.fit(
             model,
-            build_optimizer(settings, model),
+            optimizer,
             (x_train, y_train),
             settings.epochs,
             batch_size=settings.batch_size,
@@ -287,6 +331,7 @@ def run(settings, data=None, callback=None, progress=False, model=None, stop=Non
             rng=settings.seed,
             callback=after_epoch,
             progress=progress,
+            loss=build_loss(settings, optimizer),
             stop=stop,
             on_step=on_step,
             transform=Distorter() if settings.distort else None,
@@ -304,64 +349,6 @@ def run(settings, data=None, callback=None, progress=False, model=None, stop=Non
     accuracy = predictions = None
     if diverged is None and not stopped and test is not None:
         _, accuracy, predictions = loop.evaluate(model, *test)
-    return Result(settings, model, history, accuracy, predictions, seconds, diverged, stopped)
-
-
-def _run_1998(settings, data, callback, model, stop):
-    """run() for the 1998 LeNet-5: the paper's recipe (lenet.paper1998.train_1998) on the
-    training images (validation images, if any, are not used), the test error after every
-    pass. Its History: train_acc = 1 - the training error after the pass (on the first 10,000
-    training images), lr = the pass's eta, and history.passes is the paper1998.Record1998 (the
-    test error after every pass); callback(history) runs after every pass."""
-    (x_train, y_train), _, test = data if data is not None else mnist_splits(n_val=0)
-    if settings.n_train is not None:
-        x_train, y_train = x_train[: settings.n_train], y_train[: settings.n_train]
-    model = build_model(settings) if model is None else model
-    history = loop.History()
-
-    def after_pass(record):
-        history.epoch.append(record.epoch[-1])
-        history.train_loss.append(record.train_loss[-1])
-        history.train_acc.append(1 - record.train_error[-1])
-        history.val_loss.append(math.nan)
-        history.val_acc.append(math.nan)
-        history.lr.append(record.eta[-1])
-        history.seconds.append(record.seconds[-1])
-        history.passes = record  # the paper's numbers: test error per pass, eta, ...
-        if callback is not None:
-            callback(history)
-
-    start = time.perf_counter()
-    try:
-        record = paper1998.train_1998(
-            model,
-            (x_train, y_train),
-            test,
-            epochs=settings.epochs,
-            batch_size=settings.batch_size,
-            distort=Distorter() if settings.distort else None,
-            train_error_samples=10_000,
-            rng=settings.seed,
-            callback=after_pass,
-            stop=stop,
-        )
-        diverged = None
-    except loop.TrainingDiverged as err:
-        record, diverged = None, str(err)
-    seconds = time.perf_counter() - start
-    stopped = record is not None and record.stopped
-    accuracy = predictions = None
-    if diverged is None and not stopped and test is not None:
-        error, predictions = paper1998.error_rate(model, *test)
-        accuracy = 1 - error
     return Result(
-        settings,
-        model,
-        history if len(history) else None,
-        accuracy,
-        predictions,
-        seconds,
-        diverged,
-        stopped,
-        test_errors=None if record is None else record.test_error,
+        settings, model, history, accuracy, predictions, seconds, diverged, stopped, len(x_train)
     )

@@ -3,6 +3,10 @@
 history = fit(model, SGD(model, lr=0.05, momentum=0.9), (x_train, y_train), epochs=8,
               val_data=(x_val, y_val), schedule=ExponentialDecay(0.9), rng=0)
 loss, accuracy, predictions = evaluate(model, x_test, y_test)
+
+The 1998 paper's recipe is this same fit with its optimizer, loss and schedule
+(lenet.paper1998.recipe). The progress bar is whatever the caller hands in: tqdm.auto's by
+default (a notebook bar in Jupyter, text in a terminal), none with progress=None.
 """
 
 import dataclasses
@@ -11,13 +15,12 @@ import sys
 import time
 
 import numpy as np
-from IPython.display import display
 from tqdm.auto import tqdm
-from tqdm.notebook import tqdm as notebook_tqdm
 
 from lenet.data import iterate_minibatches
 from lenet.nn.losses import SoftmaxCrossEntropy
-from lenet.utils.checks import image_label_pair, positive_int
+from lenet.nn.optim import SGD
+from lenet.utils.checks import image_label_pair, non_negative_int, positive_int
 from lenet.utils.rng import as_generator
 
 __all__ = [
@@ -28,15 +31,18 @@ __all__ = [
     "epoch_summary",
     "evaluate",
     "confusion_matrix",
+    "copy_weights",
+    "restore_weights",
 ]
 
 MONITORS = ("val_loss", "val_acc", "train_loss", "train_acc")
 
 
 class TrainingDiverged(RuntimeError):
-    """The loss became inf or nan: the learning rate is usually too large.
+    """The loss or the weights became inf or nan; the message names the likely cause.
 
-    fit sets .history to the History of the epochs that finished before it diverged.
+    fit sets .history to the History of the epochs that finished before it diverged, and gives
+    the model back the weights of its last finite step.
     """
 
     history = None
@@ -46,10 +52,12 @@ class TrainingDiverged(RuntimeError):
 class History:
     """What happened in each epoch: lists with one entry per epoch (epochs count from 1).
 
-    val_loss and val_acc hold nan when fit had no validation data. After early stopping,
-    stopped_epoch is the last epoch trained and restored_epoch the epoch whose weights the
-    model was given back (the last one that improved the monitored metric by min_delta);
-    both stay None when training ran all its epochs.
+    train_loss and train_acc are means over the epoch's steps (on the images it trained on,
+    distorted ones included); val_loss and val_acc are measured after the epoch, nan when fit
+    had no validation data. lr is the learning rate of the epoch's steps after any warm-up.
+    After early stopping, stopped_epoch is the last epoch trained and restored_epoch the epoch
+    whose weights the model was given back (the last one that improved the monitored metric by
+    min_delta); both stay None when training ran all its epochs.
     """
 
     epoch: list = dataclasses.field(default_factory=list)
@@ -82,14 +90,25 @@ class History:
         sign = -1 if monitor.endswith("acc") else 1
         return self.epoch[finite[np.argmin(sign * values[finite])]]
 
+    def append(self, epoch, train, val, lr, seconds):
+        """Record one epoch: train and val are (loss, accuracy) pairs."""
+        self.epoch.append(epoch)
+        self.train_loss.append(train[0])
+        self.train_acc.append(train[1])
+        self.val_loss.append(val[0])
+        self.val_acc.append(val[1])
+        self.lr.append(lr)
+        self.seconds.append(seconds)
+
 
 def _check_monitor(monitor):
     if monitor not in MONITORS:
         raise ValueError(f"monitor must be one of {MONITORS}, got {monitor!r}")
 
 
-def _snapshot(model, into=None):
-    """Copies of every parameter, written into the arrays of an earlier snapshot when given."""
+def copy_weights(model, into=None):
+    """Copies of every layer's parameters, [{name: array}] per layer; written into the arrays
+    of an earlier copy (into) when given, so that a copy taken every step allocates nothing."""
     if into is None:
         return [{k: v.copy() for k, v in layer.params.items()} for layer in model.layers]
     for layer, saved in zip(model.layers, into, strict=True):
@@ -98,10 +117,11 @@ def _snapshot(model, into=None):
     return into
 
 
-def _restore(model, snapshot):
-    """Write a snapshot back into the parameter arrays (in place, so optimizers keep them)."""
-    for layer, saved in zip(model.layers, snapshot, strict=True):
-        for k, v in saved.items():
+def restore_weights(model, saved):
+    """Write a copy_weights copy back into the parameter arrays, in place: an optimizer holds
+    references to those arrays, so they must stay the same objects."""
+    for layer, arrays in zip(model.layers, saved, strict=True):
+        for k, v in arrays.items():
             np.copyto(layer.params[k], v)
 
 
@@ -109,45 +129,60 @@ def _all_finite(model):
     return all(np.isfinite(p).all() for layer in model.layers for p in layer.params.values())
 
 
-def _diverged(model, last_finite, what, epoch, step, lr):
-    _restore(model, last_finite)
+def _norm(arrays):
+    return math.sqrt(sum(float(np.sum(np.square(a, dtype=np.float64))) for a in arrays))
+
+
+def _decay_grows_the_weights(model, optimizer, batch, loss_fn):
+    """True when SGD's weight decay is what drives the weights out of range.
+
+    The decay step alone multiplies a weight by 1 - lr x weight_decay; with momentum m that
+    motion is unstable once lr x weight_decay reaches 2 (1 + m). It is the cause when, at the
+    last finite weights w, the decay term weight_decay x |w| also outweighs the gradient |g|.
+    """
+    if not (isinstance(optimizer, SGD) and optimizer.weight_decay):
+        return False
+    if optimizer.lr * optimizer.weight_decay < 2 * (1 + optimizer.momentum):
+        return False
+    with np.errstate(all="ignore"):
+        model.forward_backward(*batch, loss_fn)
+    layers = [layer for layer in model.layers if layer.params]
+    weights = _norm(p for layer in layers for p in layer.params.values())
+    grads = _norm(layer.grads[k] for layer in layers for k in layer.params)
+    return optimizer.weight_decay * weights >= grads
+
+
+def _diverged(run, what, where, batch):
+    """Restore the last finite weights -> a TrainingDiverged naming what to change."""
+    model, optimizer = run.model, run.optimizer
+    restore_weights(model, run.last_finite)
+    if _decay_grows_the_weights(model, optimizer, batch, run.loss_fn):
+        lr, decay = optimizer.lr, optimizer.weight_decay
+        limit = 2 * (1 + optimizer.momentum)
+        advice = (
+            f"The weight decay {decay:g} is what grows the weights: each decay step "
+            f"overshoots zero (learning rate x decay = {lr * decay:g}, stable below {limit:g}). "
+            f"Try a weight decay below {limit / lr:.3g} (e.g. 1e-3)."
+        )
+    else:
+        advice = "Try a smaller learning rate (e.g. 10x lower)."
+    epoch, step = where
     return TrainingDiverged(
-        f"training diverged: {what} in epoch {epoch}, step {step} at learning rate {lr:g}. "
-        "Try a smaller learning rate (e.g. 10x lower). "
-        "The model keeps the weights of its last finite step."
+        f"training diverged: {what} in epoch {epoch}, step {step} at learning rate "
+        f"{optimizer.lr:g}. {advice}"
     )
 
 
-def _train_epoch(model, optimizer, loss_fn, batches, last_finite, bar, epoch, on_step=None):
-    """One step per (x, y) batch of the epoch -> (mean loss, accuracy) over the epoch.
+class _Warmup:
+    """The learning rate of each step: rising linearly over the first `steps` steps of
+    training, from lr / steps to lr, then lr (steps=0: lr from the first step)."""
 
-    Before each step the weights are copied into last_finite (a small fraction of a step's
-    time); a non-finite loss, or non-finite weights at the end, restores that copy and raises
-    TrainingDiverged. on_step(epoch, step, steps, loss, accuracy) runs after every step.
-    """
-    total_loss, correct, seen, step = 0.0, 0, 0, 0
-    for step, (xb, yb) in enumerate(batches, start=1):
-        loss, logits = model.forward_backward(xb, yb, loss_fn)  # grads set, weights unchanged
-        if not math.isfinite(loss):
-            raise _diverged(
-                model, last_finite, f"the loss became {loss}", epoch, step, optimizer.lr
-            )
-        _snapshot(model, into=last_finite)
-        optimizer.step()
-        batch_correct = _correct(logits, yb)
-        total_loss += loss * len(yb)
-        correct += batch_correct
-        seen += len(yb)
-        bar.update()
-        if on_step is not None:
-            on_step(epoch, step, bar.total, loss, batch_correct / len(yb))
-        if step % 20 == 0 or step == bar.total:
-            bar.set_postfix(loss=f"{total_loss / seen:.4f}", acc=f"{correct / seen:.4f}")
-    if not _all_finite(model):
-        raise _diverged(
-            model, last_finite, "the weights became non-finite", epoch, step, optimizer.lr
-        )
-    return total_loss / seen, correct / seen
+    def __init__(self, steps):
+        self.steps, self.done = steps, 0
+
+    def rate(self, lr):
+        self.done += 1
+        return lr * min(1.0, self.done / self.steps) if self.steps else lr
 
 
 def stop_requested(stop):
@@ -174,28 +209,22 @@ class _Stoppable:
             yield batch
 
 
-class _NotebookBar(tqdm):
-    """tqdm's notebook bar, shown with a display id. When it closes, its output becomes text:
-    nothing once the epoch is complete (the epoch's summary line follows), else its last line.
-    A saved or exported notebook then holds no stale "0%" bar and no widget that is gone.
-    """
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, display=False, **kwargs)
-        self._handle = display(self.container, display_id=True)
-
-    def close(self):
-        handle, self._handle = getattr(self, "_handle", None), None
-        super().close()
-        if handle is not None:
-            text = "" if self.total and self.n >= self.total else str(self)
-            handle.update({"text/plain": text}, raw=True)
+def _bar(progress, total, desc):
+    """A bar from the caller's tqdm-like factory; with progress=None a disabled tqdm."""
+    if progress is None or progress is False:
+        return tqdm(total=total, desc=desc, disable=True)
+    return progress(total=total, desc=desc, leave=False)
 
 
-def _progress_bar(total, desc, progress):
-    if progress and issubclass(tqdm, notebook_tqdm):
-        return _NotebookBar(total=total, desc=desc, leave=False)
-    return tqdm(total=total, desc=desc, disable=not progress, leave=False)
+def _say(progress, line):
+    """Print line on stdout below the bar (through the bar class's write, which keeps the bar
+    whole), flushed: a line per epoch even when stdout is a pipe or a file."""
+    write = getattr(progress, "write", None)
+    if write is not None:
+        write(line, file=sys.stdout)
+    else:
+        print(line)
+    sys.stdout.flush()
 
 
 class _EarlyStopping:
@@ -211,7 +240,7 @@ class _EarlyStopping:
         value = self.sign * getattr(history, self.monitor)[-1]
         if value < self.best - self.min_delta:  # False for nan: not an improvement
             self.best, self.best_epoch, self.waited = value, history.epoch[-1], 0
-            self.best_weights = _snapshot(model, into=self.best_weights)
+            self.best_weights = copy_weights(model, into=self.best_weights)
             return False
         self.waited += 1
         return self.waited >= self.patience
@@ -219,8 +248,140 @@ class _EarlyStopping:
     def restore(self, model, history):
         history.stopped_epoch = history.epoch[-1]
         if self.best_weights is not None:
-            _restore(model, self.best_weights)
+            restore_weights(model, self.best_weights)
             history.restored_epoch = self.best_epoch
+
+
+@dataclasses.dataclass
+class _Run:
+    """What the epochs of one fit call share: the model, its optimizer and loss, the data and
+    the options; last_finite holds the weights before the latest step (the divergence guard)."""
+
+    model: object
+    optimizer: object
+    loss_fn: object
+    train_data: tuple
+    batch_size: int
+    rng: np.random.Generator
+    transform: object
+    stop: object
+    progress: object
+    on_step: object
+    warmup: _Warmup
+    last_finite: list
+    val_data: tuple | None
+    schedule: object
+    stopper: object
+    callback: object
+
+    def fit(self, epochs):
+        """fit's epochs -> the History (see fit)."""
+        optimizer = self.optimizer
+        base_lr, history = optimizer.lr, History()
+        try:
+            for epoch in range(1, epochs + 1):
+                if stop_requested(self.stop):
+                    break
+                factor = self.schedule(epoch - 1) if self.schedule is not None else 1.0
+                optimizer.lr = base_lr * factor
+                start = time.perf_counter()
+                train = self.epoch(epoch, epochs)
+                if train is None or self.record(history, epoch, train, start):
+                    break
+        except TrainingDiverged as err:
+            err.history = history
+            raise
+        finally:
+            optimizer.lr = base_lr
+        return history
+
+    def record(self, history, epoch, train, start):
+        """Validate, record the epoch, report it; True when early stopping ends training."""
+        val = (math.nan, math.nan)
+        if self.val_data is not None:
+            val = evaluate(self.model, *self.val_data, loss=self.loss_fn)[:2]
+        history.append(epoch, train, val, self.optimizer.lr, time.perf_counter() - start)
+        if self.progress is not None and self.progress is not False:
+            _say(self.progress, epoch_summary(history))
+        if self.callback is not None:
+            self.callback(history)
+        if self.stopper is not None and self.stopper.should_stop(self.model, history):
+            self.stopper.restore(self.model, history)
+            return True
+        return False
+
+    def epoch(self, epoch, epochs):
+        """Train one epoch -> (mean loss, accuracy), or None when a stop request cut it short."""
+        x, y = self.train_data
+        steps = math.ceil(len(x) / self.batch_size)
+        # Overflow warnings would only repeat what the divergence guard reports.
+        with (
+            _bar(self.progress, steps, f"epoch {epoch}/{epochs}") as bar,
+            np.errstate(over="ignore", invalid="ignore"),
+        ):
+            x_epoch = x if self.transform is None else self.transform(x, self.rng)
+            self.optimizer.start_epoch(x_epoch, y, self.rng)
+            batches = iterate_minibatches(x_epoch, y, self.batch_size, rng=self.rng)
+            batches = _Stoppable(batches, self.stop)
+            result = self._steps(batches, bar, epoch)
+        return None if batches.cut else result
+
+    def _steps(self, batches, bar, epoch):
+        """One step per (x, y) batch -> (mean loss, accuracy) over the epoch.
+
+        Before each step the weights are copied into last_finite (a small fraction of a step's
+        time); a non-finite loss, or non-finite weights at the end, restores that copy and
+        raises TrainingDiverged. on_step(epoch, step, steps, loss, accuracy) runs after every
+        step.
+        """
+        model, optimizer = self.model, self.optimizer
+        lr = optimizer.lr
+        total_loss, correct, seen, step, batch = 0.0, 0, 0, 0, None
+        try:
+            for step, batch in enumerate(batches, start=1):
+                xb, yb = batch
+                optimizer.lr = self.warmup.rate(lr)
+                loss, logits = model.forward_backward(xb, yb, self.loss_fn)  # weights unchanged
+                if not math.isfinite(loss):
+                    raise _diverged(self, f"the loss became {loss}", (epoch, step), batch)
+                copy_weights(model, into=self.last_finite)
+                optimizer.step()
+                batch_correct = _correct(logits, yb)
+                total_loss += loss * len(yb)
+                correct += batch_correct
+                seen += len(yb)
+                bar.update()
+                if self.on_step is not None:
+                    self.on_step(epoch, step, bar.total, loss, batch_correct / len(yb))
+                if step % 20 == 0 or step == bar.total:
+                    bar.set_postfix(loss=f"{total_loss / seen:.4f}", acc=f"{correct / seen:.4f}")
+            if not _all_finite(model):
+                raise _diverged(self, "the weights became non-finite", (epoch, step), batch)
+        finally:
+            optimizer.lr = lr
+        return total_loss / seen, correct / seen
+
+
+def _checked(epochs, batch_size, train_data, val_data, early_stopping, warmup, progress):
+    """fit's arguments checked -> (train_data, val_data, an _EarlyStopping or None)."""
+    patience, min_delta, monitor = early_stopping
+    positive_int("epochs", epochs)
+    positive_int("batch_size", batch_size)
+    non_negative_int("warmup", warmup)
+    if not (progress is None or progress is False or callable(progress)):
+        raise TypeError(f"progress must be a tqdm-like class or None, got {progress!r}")
+    train_data = image_label_pair("train_data", train_data)
+    if val_data is not None:
+        val_data = image_label_pair("val_data", val_data, like=train_data[0])
+    _check_monitor(monitor)
+    if not (math.isfinite(min_delta) and min_delta >= 0):
+        raise ValueError(f"min_delta must be a finite number >= 0, got {min_delta!r}")
+    if patience is None:
+        return train_data, val_data, None
+    positive_int("patience", patience)
+    if monitor.startswith("val") and val_data is None:
+        raise ValueError(f"monitor={monitor!r} needs val_data (or monitor a train_ metric)")
+    return train_data, val_data, _EarlyStopping(monitor, patience, min_delta)
 
 
 def fit(
@@ -236,18 +397,23 @@ def fit(
     monitor="val_loss",
     rng=None,
     callback=None,
-    progress=True,
+    progress=tqdm,
     loss=None,
     stop=None,
     on_step=None,
     transform=None,
+    warmup=0,
 ):
     """Train model on train_data = (images (N, ...), labels (N,)) for up to `epochs` epochs.
 
     Each epoch: optimizer.lr = base lr x schedule(epoch) (epoch counted from 0, base lr the
-    optimizer's lr at the start), shuffled mini-batches from rng (a Generator or an int seed),
-    forward, loss (default SoftmaxCrossEntropy()), backward, optimizer step; then validation on
-    val_data. Accuracy counts argmax(output) == label, for integer class labels.
+    optimizer's lr at the start); the epoch's images (transform(images, rng) -> images if
+    given, e.g. lenet.data.distortions.Distorter: freshly distorted digits every epoch);
+    optimizer.start_epoch(images, labels, rng); shuffled mini-batches from rng (a Generator or
+    an int seed): forward, loss (default SoftmaxCrossEntropy()), backward, optimizer step;
+    then validation on val_data. warmup: the first `warmup` steps of training ramp the
+    learning rate linearly up to the epoch's. Accuracy counts argmax(output) == label, for
+    integer class labels.
     Early stopping (patience=None disables it): stop when `monitor` ("val_loss", "val_acc",
     "train_loss", "train_acc") has not improved by more than min_delta for `patience` epochs,
     and give the model back the weights of its best epoch (History.restored_epoch).
@@ -258,72 +424,31 @@ def fit(
     fit returns before the next step with the finished epochs in its History and the model as
     it is. on_step(epoch, step, steps, loss, accuracy) runs after every step with the batch's
     loss and accuracy (throttle any drawing in it: it runs hundreds of times per epoch).
-    transform(images, rng) -> images, if given, makes each epoch's training images from the
-    originals (e.g. lenet.data.distortions.Distorter: freshly distorted digits every epoch).
+    progress: a tqdm-like class, called as progress(total=, desc=, leave=False) for a bar per
+    epoch, after which a line per epoch is printed; None: no bar and no lines.
     """
-    positive_int("epochs", epochs)
-    positive_int("batch_size", batch_size)
-    x_train, y_train = image_label_pair("train_data", train_data)
-    if val_data is not None:
-        val_data = image_label_pair("val_data", val_data, like=x_train)
-    _check_monitor(monitor)
-    if not (math.isfinite(min_delta) and min_delta >= 0):
-        raise ValueError(f"min_delta must be a finite number >= 0, got {min_delta!r}")
-    stopper = None
-    if patience is not None:
-        positive_int("patience", patience)
-        if monitor.startswith("val") and val_data is None:
-            raise ValueError(f"monitor={monitor!r} needs val_data (or monitor a train_ metric)")
-        stopper = _EarlyStopping(monitor, patience, min_delta)
-    rng = as_generator(rng)
-    loss_fn = SoftmaxCrossEntropy() if loss is None else loss
-    base_lr = optimizer.lr
-    history = History()
-    last_finite = _snapshot(model)
-    n_batches = math.ceil(len(x_train) / batch_size)
-    try:
-        for epoch in range(1, epochs + 1):
-            if stop_requested(stop):
-                break
-            optimizer.lr = base_lr * (schedule(epoch - 1) if schedule is not None else 1.0)
-            start = time.perf_counter()
-            bar = _progress_bar(n_batches, f"epoch {epoch}/{epochs}", progress)
-            # Overflow warnings would only repeat what the divergence guard reports.
-            with bar, np.errstate(over="ignore", invalid="ignore"):
-                x_epoch = x_train if transform is None else transform(x_train, rng)
-                batches = _Stoppable(
-                    iterate_minibatches(x_epoch, y_train, batch_size, rng=rng), stop
-                )
-                train_loss, train_acc = _train_epoch(
-                    model, optimizer, loss_fn, batches, last_finite, bar, epoch, on_step
-                )
-            if batches.cut:
-                break
-            if val_data is not None:
-                val_loss, val_acc = evaluate(model, *val_data, loss=loss_fn)[:2]
-            else:
-                val_loss, val_acc = math.nan, math.nan
-            history.epoch.append(epoch)
-            history.train_loss.append(train_loss)
-            history.train_acc.append(train_acc)
-            history.val_loss.append(val_loss)
-            history.val_acc.append(val_acc)
-            history.lr.append(optimizer.lr)
-            history.seconds.append(time.perf_counter() - start)
-            if progress:
-                tqdm.write(epoch_summary(history), file=sys.stdout)
-                sys.stdout.flush()  # a line per epoch even when stdout is a pipe or a file
-            if callback is not None:
-                callback(history)
-            if stopper is not None and stopper.should_stop(model, history):
-                stopper.restore(model, history)
-                break
-    except TrainingDiverged as err:
-        err.history = history
-        raise
-    finally:
-        optimizer.lr = base_lr
-    return history
+    train_data, val_data, stopper = _checked(
+        epochs, batch_size, train_data, val_data, (patience, min_delta, monitor), warmup, progress
+    )
+    run = _Run(
+        model=model,
+        optimizer=optimizer,
+        loss_fn=SoftmaxCrossEntropy() if loss is None else loss,
+        train_data=train_data,
+        batch_size=batch_size,
+        rng=as_generator(rng),
+        transform=transform,
+        stop=stop,
+        progress=progress,
+        on_step=on_step,
+        warmup=_Warmup(warmup),
+        last_finite=copy_weights(model),
+        val_data=val_data,
+        schedule=schedule,
+        stopper=stopper,
+        callback=callback,
+    )
+    return run.fit(epochs)
 
 
 def epoch_summary(history):

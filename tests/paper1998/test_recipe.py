@@ -12,8 +12,10 @@ from lenet.data.distortions import Distorter, affine_warp
 from lenet.nn import AvgPool2d, Conv2d, Flatten, Linear, MaxPool2d, ReLU, Tanh
 from lenet.nn.gradcheck import check_loss, relative_error
 from lenet.nn.models import Sequential
+from lenet.nn.optim import Optimizer
 from lenet.paper1998.loss import MAPLoss
-from lenet.paper1998.sdlm import SDLM, curvature_pass, paper_eta
+from lenet.paper1998.recipe import EtaSchedule, paper_optimizer
+from lenet.paper1998.sdlm import SDLM, curvature_pass
 
 
 def jacobian(f, x, eps=1e-6):
@@ -197,11 +199,11 @@ def test_sdlm_step_is_eta_over_mu_plus_h_times_the_gradient():
     opt = SDLM(model, loss, lr=0.001, mu=0.02)
     opt.estimate_curvature(x, labels)
     assert all((h >= 0).all() for h in opt.hessian)
-    before = [layer.params[name].copy() for layer, name in opt.slots]
+    before = [layer.params[name].copy() for layer, name in opt.parameters]
     loss.forward(model.forward(x[:4]), labels[:4])
     model.backward(loss.backward())
     opt.step()
-    for (layer, name), h, old in zip(opt.slots, opt.hessian, before, strict=True):
+    for (layer, name), h, old in zip(opt.parameters, opt.hessian, before, strict=True):
         expected = old - 0.001 / (0.02 + h) * layer.grads[name]
         np.testing.assert_allclose(layer.params[name], expected, rtol=1e-12, atol=1e-15)
 
@@ -249,10 +251,41 @@ def test_sdlm_needs_a_curvature_estimate_first():
         SDLM(model, MAPLoss(), mu=0)
 
 
-def test_paper_eta_schedule():
-    etas = [paper_eta(e) for e in range(20)]
+def test_sdlm_is_an_optimizer_and_refuses_a_step_without_gradients():
+    model = Sequential(Linear(2, 3, dtype=np.float64, rng=0))
+    opt = SDLM(model, MAPLoss())
+    assert isinstance(opt, Optimizer) and opt.parameters == [
+        (model.layers[0], "W"),
+        (model.layers[0], "b"),
+    ]
+    opt.estimate_curvature(np.ones((4, 2)), np.array([0, 1, 2, 0]))
+    model.layers[0].grads.clear()
+    with pytest.raises(RuntimeError, match=r"Linear has no gradient for 'W': call model.backward"):
+        opt.step()
+
+
+def test_start_epoch_estimates_the_curvature_on_a_sample_drawn_by_the_generator():
+    rng = np.random.default_rng(7)
+    model = paper1998.LeNet1998(dtype=np.float64, rng=0)
+    x, labels = rng.uniform(0, 1, (40, 1, 28, 28)), rng.integers(0, 10, 40)
+    opt = SDLM(model, MAPLoss(), curvature_samples=6)
+    opt.start_epoch(x, labels, np.random.default_rng(3))
+    sample = np.random.default_rng(3).choice(40, size=6, replace=False)
+    expected = SDLM(model, MAPLoss()).estimate_curvature(x[sample], labels[sample])
+    for a, b in zip(opt.hessian, expected, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_the_papers_eta_schedule():
+    schedule = EtaSchedule()
+    etas = [schedule.eta(e) for e in range(20)]
     assert etas[:12] == [0.0005] * 2 + [0.0002] * 3 + [0.0001] * 3 + [0.00005] * 4
     assert etas[12:] == [0.00001] * 8
+    # fit's lr = base lr x factor: for batches of 16 exactly 16 x the pass's eta
+    base = paper_optimizer(paper1998.LeNet1998(rng=0), 16).lr
+    assert [base * schedule(e) for e in range(20)] == [16 * eta for eta in etas]
+    with pytest.raises(ValueError, match="epoch must be >= 0, got -1"):
+        schedule.eta(-1)
 
 
 # --- the model ----------------------------------------------------------------------------
@@ -375,7 +408,7 @@ def test_cli_trains_the_1998_net_with_the_papers_recipe_and_reports_its_test_err
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert "1998 LeNet-5" in lines[0] and "distortions" in lines[0] and "on 500 images" in lines[0]
-    assert re.match(r"pass  1: eta 0\.00050, .*test error \d+\.\d\d%", lines[1])
+    assert re.match(r"epoch 1: train loss \d+\.\d+, accuracy .*; lr 0\.008; ", lines[2])
     assert re.match(
         r"test accuracy: .* after 1 epoch, .*; test error \d+\.\d\d% \(the paper", lines[-1]
     )

@@ -7,7 +7,9 @@ import pytest
 from synthetic import tiny_data
 
 from lenet.nn import optim
-from lenet.training import experiment
+from lenet.paper1998 import EtaSchedule, MAPLoss
+from lenet.paper1998.sdlm import SDLM
+from lenet.training import experiment, loop
 
 
 def test_run_learns_and_measures():
@@ -22,7 +24,7 @@ def test_run_learns_and_measures():
 
 
 def test_same_seed_same_run():
-    settings = experiment.Settings(lr=0.05, batch_size=32, epochs=2, n_train=128)
+    settings = experiment.Settings(lr=0.05, batch_size=32, epochs=2, limit=128)
     first, second = (experiment.run(settings, tiny_data()) for _ in range(2))
     assert first.history.train_loss == second.history.train_loss
     np.testing.assert_array_equal(first.test_predictions, second.test_predictions)
@@ -90,20 +92,47 @@ def test_each_model_brings_its_own_recipe():
 
 
 def test_a_stop_request_ends_a_1998_run_between_two_steps():
-    """The 1998 recipe honours stop as fit does: the run says stopped and skips the test."""
+    """The 1998 recipe is fit too: it honours stop, and on_step runs after every step."""
     steps = []
 
     def stop():  # asks to stop at the 5th step of the second pass
-        steps.append(1)
-        return len(steps) > 8 + 4
+        return len(steps) >= 8 + 4
 
-    settings = experiment.Settings(model="lenet1998", epochs=3, batch_size=32, n_train=256)
-    result = experiment.run(settings, tiny_data(), stop=stop)
+    settings = experiment.Settings(model="lenet1998", epochs=3, batch_size=32, limit=256)
+    result = experiment.run(settings, tiny_data(), stop=stop, on_step=lambda *a: steps.append(a))
     assert result.stopped and result.diverged is None
-    assert len(result.history) == 1 and len(result.test_errors) == 1  # the one finished pass
+    assert len(result.history) == 1 and len(steps) == 12  # the one finished pass, 8 steps each
     assert result.test_accuracy is None
     assert result.verdict().startswith("Stopped after 1 finished epoch.")
     whole = experiment.run(settings, tiny_data())
     assert not whole.stopped and len(whole.history) == 3 and whole.test_accuracy is not None
-    with pytest.raises(ValueError, match="on_step is not available for model='lenet1998'"):
-        experiment.run(settings, tiny_data(), on_step=lambda *args: None)
+
+
+def test_the_1998_recipe_is_fit_with_sdlm_the_map_loss_and_the_papers_schedule(monkeypatch):
+    seen = {}
+    real_fit = loop.fit
+
+    def spy(model, optimizer, *args, **kwargs):
+        seen.update(optimizer=optimizer, **kwargs)
+        return real_fit(model, optimizer, *args, **kwargs)
+
+    monkeypatch.setattr(loop, "fit", spy)
+    settings = experiment.Settings(model="lenet1998", epochs=2, batch_size=16, limit=128)
+    result = experiment.run(settings, tiny_data())
+    assert isinstance(seen["optimizer"], SDLM) and isinstance(seen["optimizer"], optim.Optimizer)
+    assert isinstance(seen["loss"], MAPLoss) and seen["loss"] is seen["optimizer"].loss
+    assert isinstance(seen["schedule"], EtaSchedule)
+    # the step of a batch of 16 is 16 x the paper's eta of the pass
+    assert result.history.lr == pytest.approx([16 * 0.0005, 16 * 0.0005])
+    assert isinstance(result.history, loop.History) and result.test_accuracy is not None
+
+
+def test_chance_names_the_batch_the_steps_or_else_the_learning_rate():
+    settings = experiment.Settings(batch_size=512, epochs=2)
+    assert "batch size (512) is larger than the 300 training images" in (
+        experiment.chance_cause(settings, 300)
+    )
+    few = experiment.chance_cause(experiment.Settings(epochs=1, limit=1), 1)
+    assert few.startswith("too few steps to learn from: a limit of 1 training image gives 1 step")
+    rate = experiment.chance_cause(experiment.Settings(epochs=1), 55_000)
+    assert "learning rate" in rate and "larger than" not in rate

@@ -1,6 +1,8 @@
 """fit, evaluate, early stopping, the divergence guard, and the confusion matrix."""
 
+import ast
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -32,7 +34,7 @@ def run(epochs=5, seed=0, **kwargs):
     model = small_net()
     opt = kwargs.pop("opt", None) or lenet.SGD(model, lr=0.1, momentum=0.9)
     x, y = blobs()
-    kwargs.setdefault("progress", False)
+    kwargs.setdefault("progress", None)
     history = training.fit(
         model,
         opt,
@@ -56,11 +58,60 @@ def test_history_has_one_entry_per_epoch_and_learns():
     assert all(s > 0 for s in history.seconds)
 
 
-def test_progress_prints_a_line_per_epoch(capsys):
-    run(epochs=2, progress=True)
+class RecordingBar:
+    """A tqdm-like class that records what fit asks of it."""
+
+    made, lines = [], []
+
+    def __init__(self, total, desc, leave):
+        self.total, self.n, self.closed = total, 0, False
+        RecordingBar.made.append(self)
+        self.desc, self.leave = desc, leave
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.closed = True
+
+    def update(self, n=1):
+        self.n += n
+
+    def set_postfix(self, **values):
+        self.postfix = values
+
+    @classmethod
+    def write(cls, line, file=None):
+        cls.lines.append(line)
+
+
+def test_the_progress_bar_is_handed_in(capsys):
+    RecordingBar.made, RecordingBar.lines = [], []
+    run(epochs=2, progress=RecordingBar)
+    assert [bar.desc for bar in RecordingBar.made] == ["epoch 1/2", "epoch 2/2"]
+    assert all(bar.n == bar.total == 7 and bar.closed for bar in RecordingBar.made)  # 100 / 16
+    assert [line.split(":")[0] for line in RecordingBar.lines] == ["epoch 1", "epoch 2"]
+    assert "validation loss" in RecordingBar.lines[0] and "lr 0.1" in RecordingBar.lines[0]
+    assert capsys.readouterr().out == ""  # the lines went through the bar's write
+
+
+def test_default_progress_prints_a_line_per_epoch_and_none_prints_nothing(capsys):
+    run(epochs=2, progress=training.loop.tqdm)
     out = capsys.readouterr().out.splitlines()
     assert [line.split(":")[0] for line in out] == ["epoch 1", "epoch 2"]
-    assert "validation loss" in out[0] and "lr 0.1" in out[0]
+    run(epochs=2, progress=None)
+    assert capsys.readouterr() == ("", "")
+    with pytest.raises(TypeError, match="progress must be a tqdm-like class or None, got True"):
+        run(epochs=1, progress=True)
+
+
+def test_the_loop_imports_no_notebook_code():
+    """The bar is handed in: training knows nothing of notebooks (tqdm.auto chooses the bar)."""
+    tree = ast.parse(Path(training.loop.__file__).read_text())
+    imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import)
+                for alias in node.names}  # fmt: skip
+    imported |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    assert not {name for name in imported if "IPython" in name or "notebook" in name}
 
 
 def test_same_seed_same_history_other_seed_other_history():
@@ -75,7 +126,7 @@ def test_schedule_sets_the_learning_rate_per_epoch_and_restores_it():
     model = small_net()
     opt = lenet.SGD(model, lr=0.1)
     x, y = blobs()
-    history = training.fit(model, opt, (x, y), 3, schedule=lenet.StepDecay(1, 0.5), progress=False)
+    history = training.fit(model, opt, (x, y), 3, schedule=lenet.StepDecay(1, 0.5), progress=None)
     assert history.lr == pytest.approx([0.1, 0.05, 0.025])
     assert opt.lr == 0.1
 
@@ -83,14 +134,14 @@ def test_schedule_sets_the_learning_rate_per_epoch_and_restores_it():
 def test_without_validation_data_val_entries_are_nan():
     model = small_net()
     x, y = blobs()
-    history = training.fit(model, lenet.SGD(model, lr=0.1), (x, y), 2, progress=False)
+    history = training.fit(model, lenet.SGD(model, lr=0.1), (x, y), 2, progress=None)
     assert all(math.isnan(v) for v in history.val_loss + history.val_acc)
 
 
 def test_without_validation_data_best_val_epoch_is_none():
     model = small_net()
     x, y = blobs()
-    history = training.fit(model, lenet.SGD(model, lr=0.1), (x, y), 2, progress=False)
+    history = training.fit(model, lenet.SGD(model, lr=0.1), (x, y), 2, progress=None)
     assert history.best_epoch("val_loss") is None
     assert history.best_epoch("train_loss") in (1, 2)
 
@@ -128,7 +179,7 @@ def test_early_stopping_stops_after_patience_flat_epochs():
         val_data=(x, y),
         patience=3,
         callback=lambda h: seen.append(len(h)),
-        progress=False,
+        progress=None,
     )
     assert len(history) == 4 and history.stopped_epoch == 4 and history.restored_epoch == 1
     assert seen == [1, 2, 3, 4]
@@ -159,16 +210,16 @@ def test_early_stopping_follows_the_rule_and_restores_the_best_weights(min_delta
         history = training.fit(model, opt, (x, y), epochs, monitor="train_loss", rng=0, **kwargs)
         return model, history
 
-    _, full = fit(40, progress=False)
+    _, full = fit(40, progress=None)
     expected = stopping_epoch(full.train_loss, 2, min_delta)
     assert expected is not None
-    model, history = fit(40, patience=2, min_delta=min_delta, progress=False)
+    model, history = fit(40, patience=2, min_delta=min_delta, progress=None)
     assert history.stopped_epoch == expected == len(history)
     assert history.train_loss == full.train_loss[:expected]
     # The model holds the weights of the last epoch that improved by more than min_delta.
     best = history.restored_epoch
     assert best < expected and history.train_loss[best - 1] - min(history.train_loss) <= min_delta
-    same, _ = fit(best, progress=False)
+    same, _ = fit(best, progress=None)
     for p, q in zip(all_params(model), all_params(same), strict=True):
         np.testing.assert_array_equal(p, q)
 
@@ -191,7 +242,7 @@ def test_divergence_raises_and_keeps_finite_weights():
         match=r"in epoch 2, step \d+ at learning rate 1e\+29\. Try a smaller learning rate",
     ) as err:
         training.fit(
-            model, opt, (x, y), 3, batch_size=16, schedule=lambda e: 1e30**e, rng=0, progress=False
+            model, opt, (x, y), 3, batch_size=16, schedule=lambda e: 1e30**e, rng=0, progress=None
         )
     assert len(err.value.history) == 1 and err.value.history.epoch == [1]
     assert opt.lr == 0.1
@@ -208,7 +259,7 @@ def test_divergence_in_the_last_step_is_caught_too():
         training.TrainingDiverged,
         match=r"weights became non-finite in epoch 1, step 1 .*smaller learning rate",
     ):
-        training.fit(model, lenet.SGD(model, lr=1e39), (x, y), 1, batch_size=len(y), progress=False)
+        training.fit(model, lenet.SGD(model, lr=1e39), (x, y), 1, batch_size=len(y), progress=None)
     for p, q in zip(all_params(model), before, strict=True):
         np.testing.assert_array_equal(p, q)
 
@@ -230,7 +281,7 @@ def test_bad_arguments(kwargs, message):
     args = {"epochs": 1, **kwargs}
     epochs = args.pop("epochs")
     with pytest.raises(ValueError, match=message):
-        training.fit(model, lenet.SGD(model, lr=0.1), (x, y), epochs, progress=False, **args)
+        training.fit(model, lenet.SGD(model, lr=0.1), (x, y), epochs, progress=None, **args)
 
 
 def test_mismatched_data():
@@ -241,13 +292,13 @@ def test_mismatched_data():
         ValueError,
         match=r"train_data: expected 120 labels for 120 images, got labels of shape \(119,\)",
     ):
-        training.fit(model, opt, (x, y[:-1]), 1, progress=False)
+        training.fit(model, opt, (x, y[:-1]), 1, progress=None)
     with pytest.raises(ValueError, match=r"val_data: expected images of shape \(5, 4\) .*\(5, 3\)"):
-        training.fit(model, opt, (x, y), 1, val_data=(x[:5, :3], y[:5]), progress=False)
+        training.fit(model, opt, (x, y), 1, val_data=(x[:5, :3], y[:5]), progress=None)
     with pytest.raises(ValueError, match="train_data must be a pair"):
-        training.fit(model, opt, x, 1, progress=False)
+        training.fit(model, opt, x, 1, progress=None)
     with pytest.raises(ValueError, match=r"N > 0, got \(0, 4\)"):
-        training.fit(model, opt, (x[:0], y[:0]), 1, progress=False)
+        training.fit(model, opt, (x[:0], y[:0]), 1, progress=None)
 
 
 def test_evaluate_against_hand_computed_values():
@@ -282,7 +333,7 @@ def test_nan_in_the_data_is_named_not_blamed_on_the_learning_rate():
     x = x.copy()
     x[3, 0] = np.nan
     with pytest.raises(ValueError, match="train_data: 1 of the 120 images hold NaN or inf"):
-        training.fit(model, lenet.SGD(model, lr=0.1), (x, y), 1, progress=False)
+        training.fit(model, lenet.SGD(model, lr=0.1), (x, y), 1, progress=None)
 
 
 def test_fit_takes_another_loss():
@@ -297,7 +348,7 @@ def test_fit_takes_another_loss():
         20,
         batch_size=16,
         loss=lenet.MSELoss(),
-        progress=False,
+        progress=None,
         rng=0,
     )
     assert history.train_loss[-1] < 1e-3 * history.train_loss[0]
@@ -321,7 +372,7 @@ def test_fit_in_chunks_gives_the_same_training_in_float64(monkeypatch, chunk_siz
             lenet.Linear(64, 3, dtype=np.float64, rng=1),
         )
         opt = lenet.SGD(model, lr=0.1, momentum=0.9)
-        history = training.fit(model, opt, (x, y), 3, batch_size=30, rng=0, progress=False)
+        history = training.fit(model, opt, (x, y), 3, batch_size=30, rng=0, progress=None)
         return history, all_params(model)
 
     (chunked, weights), (whole, expected) = trained(chunk_size), trained(10_000)
@@ -329,3 +380,54 @@ def test_fit_in_chunks_gives_the_same_training_in_float64(monkeypatch, chunk_siz
     assert chunked.train_acc == whole.train_acc
     for p, q in zip(weights, expected, strict=True):
         np.testing.assert_allclose(p, q, rtol=1e-10, atol=1e-12)
+
+
+def test_warmup_ramps_the_learning_rate_over_the_first_steps():
+    model = small_net()
+    opt = lenet.SGD(model, lr=0.1)
+    x, y = blobs()
+    rates = []
+    history = training.fit(
+        model,
+        opt,
+        (x, y),
+        2,
+        batch_size=40,  # 3 steps per epoch
+        schedule=lenet.StepDecay(1, 0.5),
+        warmup=4,
+        on_step=lambda *args: rates.append(opt.lr),
+        progress=None,
+    )
+    assert rates == pytest.approx([0.025, 0.05, 0.075, 0.05, 0.05, 0.05])
+    assert history.lr == pytest.approx([0.1, 0.05]) and opt.lr == 0.1
+    with pytest.raises(ValueError, match="warmup must be a non-negative integer, got -1"):
+        training.fit(model, opt, (x, y), 1, warmup=-1, progress=None)
+
+
+def test_divergence_from_weight_decay_names_the_weight_decay():
+    """lr x decay = 5 > 2 (1 + 0.9): the decay step alone flips and grows every weight."""
+    model = small_net()
+    x, y = blobs()
+    opt = lenet.SGD(model, lr=0.05, momentum=0.9, weight_decay=100)
+    with pytest.raises(training.TrainingDiverged) as err:
+        training.fit(model, opt, (x, y), 10, batch_size=8, rng=0, progress=None)
+    message = str(err.value)
+    assert "The weight decay 100 is what grows the weights" in message
+    assert "Try a weight decay below 76" in message and "smaller learning rate" not in message
+    assert "keeps the weights" not in message  # fit's caller decides what is kept and said
+
+
+def test_copy_and_restore_weights_keep_the_arrays_the_optimizer_holds():
+    model = small_net()
+    arrays = [p for layer in model.layers for p in layer.params.values()]
+    saved = training.copy_weights(model)
+    for p in arrays:
+        p += 1.0
+    assert training.copy_weights(model, into=saved) is saved
+    np.testing.assert_array_equal(saved[0]["W"], arrays[0])
+    for p in arrays:
+        p -= 1.0
+    training.restore_weights(model, saved)
+    again = [p for layer in model.layers for p in layer.params.values()]
+    assert all(a is b for a, b in zip(arrays, again, strict=True))
+    np.testing.assert_array_equal(arrays[0], saved[0]["W"])
