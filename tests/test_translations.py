@@ -19,7 +19,7 @@ import pytest
 from matplotlib.figure import Figure
 from matplotlib.text import Text
 
-from lenet.teaching import plotlang
+from lenet.teaching import plotlang, student
 from lenet.utils import i18n
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -234,3 +234,21 @@ def test_chinese_plots_have_a_cjk_font_and_translated_labels(chinese, monkeypatc
     assert ax.get_xlabel() == "轮次"
     assert ax.get_legend().get_texts()[0].get_text() == "验证准确率"
     assert (tmp_path / "chinese.png").stat().st_size > 0
+
+
+def test_the_chinese_student_edition(tmp_path):
+    source, readme = student.language_edition("zh")
+    assert source == ROOT / "notebooks" / "zh" and readme == student.README_ZH
+    written = student.write(tmp_path / "edition", source=source, readme=readme)
+    names = {w.path.name for w in written}
+    assert {".lenet-lang", "README.md"} <= names and any(n.endswith(".ipynb") for n in names)
+    assert (tmp_path / "edition" / ".lenet-lang").read_text().strip() == "zh"
+    reveal, yours = (
+        i18n.translate(note, "zh") for note in (student.REVEAL_NOTE, student.STUDENT_NOTE)
+    )
+    assert reveal != student.REVEAL_NOTE and yours != student.STUDENT_NOTE  # both translated
+    text = "".join((tmp_path / "edition" / n).read_text() for n in names if n.endswith(".ipynb"))
+    assert reveal not in text and "BEGIN SOLUTION" not in text
+    assert yours in text and "NotImplementedError()" in text  # the note and the placeholders
+    with pytest.raises(ValueError, match="lang: expected one of en, zh, got 'fr'"):
+        student.language_edition("fr")

@@ -35,9 +35,11 @@ from lenet.utils.config import STUDENT_MARKER, notebooks_dir
 __all__ = [
     "OutdirError",
     "README",
+    "README_ZH",
     "REVEAL_NOTE",
     "STUDENT_NOTE",
     "Written",
+    "language_edition",
     "student_cell",
     "student_notebook",
     "write",
@@ -104,6 +106,58 @@ Run `python -m lenet student . --force` in this folder. Every file you changed i
 under the next free numbered name (`05_convolution.ipynb` becomes `05_convolution.1.ipynb`),
 and the command says which.
 """
+
+
+README_ZH = f"""\
+# 从零实现 LeNet-5：你的笔记本
+
+这个文件夹是 lenet 笔记本的学生版，由 `python -m lenet student --lang zh` 生成。每个练习都是
+一个要你来写的函数，写在标有 `# YOUR CODE HERE`（在这里写你的代码）的单元格里。这个文件夹归你
+保存、复制和移动：除了这些文件，它只需要你的 Python 中装有 `lenet` 包。
+
+## 怎样开始
+
+在终端里、在这个文件夹中运行
+
+    jupyter lab
+
+然后打开 `01_linear_regression.ipynb`，按顺序学习这些笔记本。每个练习下面有一个检查单元格，
+它在几个小例子上运行你的函数，打印 ✓，或者指出哪个例子不同以及背后常见的错误，或者“尚未尝试”。
+在你的函数通过之前，后面的单元格使用 lenet 自己的版本，所以每本笔记本都能从头运行到尾。
+
+## 快速模式
+
+从笔记本 9 开始，笔记本要在全部 60,000 个 MNIST 数字上训练网络，每次需要几分钟。想先在小的
+子集上、用很少的轮数运行它们，就这样启动 JupyterLab：
+
+    LENET_QUICK=1 jupyter lab
+
+## 文件放在哪里
+
+- 你的模型保存在这个文件夹的 `checkpoints/` 中：笔记本 9 把 `checkpoints/lenet5_notebook.npz`
+  存在那里，笔记本 12 用它来识别你的手写数字。隐藏文件 `{STUDENT_MARKER}` 告诉 lenet 这个文件夹
+  是学生版，`{i18n.MARKER}` 告诉它用中文：请把它们留在笔记本旁边。
+  （`LENET_CHECKPOINT_DIR=/另一个/文件夹` 会把模型放到那里。）
+- 在这个文件夹中运行的 `python -m lenet train` 也保存在这里：`--model lenet1998` 写出
+  `checkpoints/lenet1998.npz`，也就是笔记本 12 最后一个“试一试”加载的模型。
+- MNIST 从 `$LENET_DATA_DIR` 读取（如果设置了的话），否则从 lenet 自己的数据文件夹读取
+  （`python -m lenet train --help` 会给出它的位置），缺少时会下载一次。这是笔记本在这个文件夹之外
+  写入的唯一东西。
+
+## 重新取一份笔记本
+
+在这个文件夹中运行 `python -m lenet student . --force --lang zh`。你改过的每个文件都会先以下一个
+空闲的编号名保存（`05_convolution.ipynb` 变成 `05_convolution.1.ipynb`），命令会告诉你是哪些。
+"""
+
+
+def language_edition(lang):
+    """(the notebooks' folder, the README) of the student edition in `lang` ('en' or 'zh')."""
+    if lang not in i18n.LANGUAGES:
+        raise ValueError(f"lang: expected one of {', '.join(i18n.LANGUAGES)}, got {lang!r}")
+    if lang == "en":
+        return notebooks_dir(), README
+    return notebooks_dir() / lang, README_ZH
 
 
 class OutdirError(ValueError):
@@ -177,7 +231,10 @@ def student_cell(cell, where="a cell"):
     grader = metadata.get("nbgrader", {})
     source = "".join(cell["source"])
     if cell["cell_type"] == "markdown":
-        source = source.replace(REVEAL_NOTE, STUDENT_NOTE)
+        for lang in i18n.LANGUAGES:  # the notes as the Chinese edition words them, too
+            source = source.replace(
+                i18n.translate(REVEAL_NOTE, lang), i18n.translate(STUDENT_NOTE, lang)
+            )
     stub = CODE_STUB if cell["cell_type"] == "code" else TEXT_STUB
     source, replaced = _replace_regions(source, "SOLUTION", stub, where)
     if replaced and not grader.get("solution"):
