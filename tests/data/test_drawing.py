@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from lenet import data
 from lenet.data import drawing
 
 
@@ -24,7 +25,7 @@ def test_stroke_becomes_a_centred_20_pixel_digit(rgba):
     assert digit.dtype == np.float32
     assert digit.min() == 0.0 and digit.max() == 1.0
     cy, cx = drawing.center_of_mass(digit)
-    assert abs(cy - 13.5) <= 0.5 and abs(cx - 13.5) <= 0.5
+    assert abs(cy - drawing.CENTRE) <= 0.5 and abs(cx - drawing.CENTRE) <= 0.5
     rows = np.flatnonzero(digit.any(axis=1))
     assert rows[-1] - rows[0] + 1 == 20  # the longer side of the ink fills the 20-pixel box
     cols = np.flatnonzero(digit.any(axis=0))
@@ -59,3 +60,84 @@ def test_resize_by_whole_factor_averages_blocks():
     image = np.arange(16.0).reshape(4, 4)
     expected = image.reshape(2, 2, 2, 2).mean(axis=(1, 3))
     np.testing.assert_allclose(drawing.resize_area(image, (2, 2)), expected)
+
+
+def test_stroke_segment_paints_a_thick_line():
+    raster = np.zeros((50, 50))
+    drawing.stroke_segment(raster, (10, 10), (40, 10), radius=3)
+    assert raster[10, 10:41].all() and raster[13, 25] == 1 and raster[14, 25] == 0
+    assert not raster[20:].any()
+    edge = np.zeros((50, 50))
+    drawing.stroke_segment(edge, (-5, 48), (60, 48), radius=4)  # partly off the raster
+    assert edge[44:].all() and not edge[:44].any()
+    drawing.stroke_segment(edge, (-30, -30), (-20, -20), radius=4)  # wholly off: nothing
+    assert not edge[:44].any()
+
+
+def bar(width, length=200, size=280, shear=0.0):
+    """A vertical bar of ink, width x length pixels, its top moved right by shear per row."""
+    rows, cols = np.indices((size, size))
+    middle = size / 2 + shear * (size / 2 - rows)
+    across = (cols >= middle - width / 2) & (cols < middle + width / 2)
+    return (across & (abs(rows - size / 2) < length / 2)).astype(float)
+
+
+def test_stroke_width_and_slant_measure_what_they_say():
+    widths = drawing.stroke_width(np.stack([bar(4), bar(10)]))
+    np.testing.assert_allclose(widths, [4, 10], rtol=0.06)  # a batch: one width per image
+    assert drawing.stroke_width(np.zeros((28, 28))) == 0
+    assert abs(drawing.slant(bar(8))) < 1e-9
+    assert drawing.slant(bar(8, shear=0.25)) == pytest.approx(0.25, abs=0.01)
+    assert drawing.slant(bar(8, shear=-0.2)) == pytest.approx(-0.2, abs=0.01)
+
+
+def test_thickness_brings_thin_and_thick_pens_to_mnists_stroke():
+    thin, thick = bar(6, length=150), bar(40, length=220)
+    every = ("box", "antialias", "center")
+    before = [drawing.stroke_width(drawing.to_mnist(b, steps=every)) for b in (thin, thick)]
+    after = [drawing.stroke_width(drawing.to_mnist(b)) for b in (thin, thick)]
+    assert before[0] < 1.0 and before[1] > 3.0  # without the step: far from MNIST's 1.96
+    np.testing.assert_allclose(after, drawing.MNIST_STROKE_WIDTH, rtol=0.15)
+
+
+def test_deskew_sets_mnists_slant_and_centre_is_mnists():
+    leaning = bar(20, shear=0.4)
+    plain = drawing.to_mnist(leaning, steps=("box", "antialias", "center"))
+    upright = drawing.to_mnist(leaning, steps=(*drawing.PAD_STEPS, "deskew"))
+    assert drawing.slant(plain) > 0.3
+    assert drawing.slant(upright) == pytest.approx(drawing.MNIST_SLANT, abs=0.05)
+    cy, cx = drawing.center_of_mass(upright)
+    assert abs(cy - drawing.CENTRE) <= 0.5 and abs(cx - drawing.CENTRE) <= 0.5
+
+
+def test_without_the_box_the_whole_drawing_is_scaled():
+    small = np.zeros((280, 280))
+    small[20:60, 30:40] = 1  # a small stroke near a corner
+    squashed = drawing.to_mnist(small, steps=())
+    rows = np.flatnonzero(squashed.any(axis=1))
+    assert rows[0] == 2 and rows[-1] - rows[0] + 1 == 4  # 40 of 280 pixels: 4 of 28
+    boxed = drawing.to_mnist(small, steps=("box",))
+    assert set(np.unique(boxed)) <= {0.0, 1.0}  # no anti-aliasing: ink or not
+
+
+def test_unknown_steps_are_refused():
+    with pytest.raises(ValueError, match=r"steps must be among .*got \['blur'\]"):
+        drawing.to_mnist(np.ones((5, 5)), steps=("box", "blur"))
+
+
+def test_mnist_constants_are_mnists_medians():
+    """MNIST_STROKE_WIDTH and MNIST_SLANT are what drawing.measure_mnist prints."""
+    try:
+        images = data.load_mnist("train", download=False)[0][:, 0]
+    except data.DataNotFoundError:
+        pytest.skip("the MNIST training files are not here (LENET_DATA_DIR)")
+    assert np.median(drawing.stroke_width(images)) == pytest.approx(
+        drawing.MNIST_STROKE_WIDTH, abs=0.005
+    )
+    assert np.median(drawing.slant(images)) == pytest.approx(drawing.MNIST_SLANT, abs=0.005)
+    rows, cols = np.indices((28, 28))
+    mass = images.sum(axis=(1, 2))
+    mean_row = ((images * rows).sum(axis=(1, 2)) / mass).mean()
+    mean_col = ((images * cols).sum(axis=(1, 2)) / mass).mean()
+    assert mean_row == pytest.approx(drawing.CENTRE, abs=0.05)
+    assert mean_col == pytest.approx(drawing.CENTRE, abs=0.05)

@@ -7,7 +7,7 @@ from ipycanvas.canvas import COMMANDS
 
 import lenet
 from lenet import paper1998
-from lenet.data import drawing
+from lenet.data import drawing, drawn
 from lenet.teaching.pad import DrawingPad
 
 
@@ -67,3 +67,15 @@ def test_use_model_reads_the_drawing_again_and_names_the_network():
         pad.model is other and pad.reading_with.value == "Reading with the other &lt;network&gt;."
     )
     assert pad.chart.value != before  # read again, with the new network
+
+
+def test_the_drawn_test_set_is_inked_as_the_pad_inks_a_mouse_stroke():
+    strokes = drawn.strokes_of(4, rng=0)
+    pad = DrawingPad(lenet.LeNet5(rng=0), pen_radius=7)
+    for stroke in strokes:
+        pad.pen_down(*stroke[0])
+        for x, y in stroke[1:]:
+            pad.pen_move(x, y)
+        pad.pen_up()
+    np.testing.assert_array_equal(pad.raster, drawn.render(strokes, radius=7))
+    assert pad.raster.sum() > 1000  # a real digit, not an empty canvas
