@@ -180,6 +180,7 @@ CATALOG = {
     "predictions agree on {} of the {} test images": "{1} 张测试图像中, {0} 的预测一致",
     "lenet {} {}": "lenet {} {}",
     "epoch": "轮次",
+    "loss: {}": "损失：{}",
     "validation accuracy": "验证准确率",
     "a brace {{x}} stays": "花括号 {{x}} 不变",
 }
@@ -191,6 +192,10 @@ def test_translate_fills_values_in_and_reorders_them(chinese):
     assert i18n.translate("  lenet        98.76%     1.23") == "  lenet 98.76% 1.23"
     assert i18n.translate("epoch\nvalidation accuracy") == "轮次\n验证准确率"
     assert i18n.translate("lenet epoch 0.97") == "lenet 轮次 0.97"  # a value that is an entry
+    assert i18n.translate("Done. epoch") == "Done. 轮次"  # sentence by sentence
+    assert i18n.translate("loss: predictions agree on 1% of the 2 test images") == (
+        "损失：2 张测试图像中, 1% 的预测一致"  # a value translated by a template
+    )
     assert i18n.translate("a brace {x} stays") == "花括号 {x} 不变"
     assert i18n.translate("no entry for this line") == "no entry for this line"
     assert i18n.translate("0.25 1e-3") == "0.25 1e-3"

@@ -16,6 +16,7 @@ from matplotlib.figure import Figure
 from lenet.data.drawing import stroke_segment, to_mnist
 from lenet.nn.losses import softmax
 from lenet.teaching.viz import plot_probabilities, png_bytes, static_html
+from lenet.utils.i18n import translate
 
 __all__ = ["DrawingPad"]
 
@@ -42,8 +43,8 @@ class DrawingPad:
             height=size,
             layout=widgets.Layout(width=f"{size}px", height=f"{size}px", border="3px solid #444"),
         )
-        self.clear_button = widgets.Button(description="Clear", icon="eraser")
-        self.prediction = widgets.HTML("Draw a digit in the box.")
+        self.clear_button = widgets.Button(description=translate("Clear"), icon="eraser")
+        self.prediction = widgets.HTML(translate("Draw a digit in the box."))
         self.reading_with = widgets.HTML("")
         self.chart = widgets.Image(format="png", layout=widgets.Layout(display="none"))
         self.chart.add_class("lenet-chart")
@@ -117,7 +118,7 @@ class DrawingPad:
     def clear(self):
         self.raster[:] = 0
         self.redraw()
-        self.prediction.value = "Draw a digit in the box."
+        self.prediction.value = translate("Draw a digit in the box.")
         self.chart.layout.display = "none"
 
     def use_model(self, model, name=None):
@@ -125,7 +126,7 @@ class DrawingPad:
         with self._lock:
             self.model = model
         if name:
-            self.reading_with.value = f"Reading with {html.escape(name)}."
+            self.reading_with.value = translate(f"Reading with {html.escape(name)}.")
         self.predict()
 
     def predict(self):
@@ -142,5 +143,5 @@ class DrawingPad:
             plot_probabilities(probs, digit, fig=fig)
             self.chart.value = png_bytes(fig, dpi=90)  # beside a 280-pixel canvas on a laptop
             self.chart.layout.display = ""
-            self.prediction.value = f"<b>Prediction: {best}</b> ({probs[best]:.0%} sure)"
+            self.prediction.value = translate(f"<b>Prediction: {best}</b> ({probs[best]:.0%} sure)")
         return probs

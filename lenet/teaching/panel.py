@@ -24,6 +24,7 @@ from lenet.teaching.training_run import BUSY, UPDATE_SECONDS, BackgroundTrainer,
 from lenet.teaching.viz import plot_runs, png_bytes, static_html
 from lenet.training import experiment
 from lenet.utils.config import QUICK
+from lenet.utils.i18n import translate
 
 __all__ = ["TrainingPanel", "BATCH_SIZES", "RUNS_SHOWN"]
 
@@ -113,26 +114,29 @@ class TrainingPanel:
             "layout": widgets.Layout(width="auto", flex="1 1 340px", min_width="300px"),
         }
         self.lr = widgets.FloatLogSlider(
-            value=0.05, base=10, min=-4, max=0.5, step=0.1, description="learning rate",
+            value=0.05, base=10, min=-4, max=0.5, step=0.1, description=translate("learning rate"),
             readout_format=".3g", **slider,
         )  # fmt: skip
         self.batch_size = widgets.SelectionSlider(
-            options=BATCH_SIZES, value=64, description="batch size", **slider
+            options=BATCH_SIZES, value=64, description=translate("batch size"), **slider
         )
         self.epochs = widgets.IntSlider(
-            value=1 if QUICK else 3, min=1, max=10, description="epochs", **slider
+            value=1 if QUICK else 3, min=1, max=10, description=translate("epochs"), **slider
         )
         self.button = widgets.Button(
-            description="Train", button_style="primary", icon="play", tooltip="Train a new network"
+            description=translate("Train"),
+            button_style="primary",
+            icon="play",
+            tooltip=translate("Train a new network"),
         )
         self.stop_button = widgets.Button(
-            description="Stop", button_style="danger", icon="stop", disabled=True
+            description=translate("Stop"), button_style="danger", icon="stop", disabled=True
         )
         self.progress = widgets.FloatProgress(
             value=0, min=0, max=1, layout=widgets.Layout(flex="1 1 200px", min_width="150px")
         )
         self.progress_text = widgets.Label("")
-        self.result = widgets.HTML("Choose the settings, then click <b>Train</b>.")
+        self.result = widgets.HTML(translate("Choose the settings, then click <b>Train</b>."))
         self.curves = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
         self.legend = widgets.HTML("")  # the runs on the picture, in words
         row = widgets.Layout(display="flex", flex_flow="row wrap", align_items="center")
@@ -168,7 +172,7 @@ class TrainingPanel:
     def _next_run(self, change=None):
         """Between runs, say what Train will do: the kernel has the sliders' values."""
         if not self.running:
-            self.progress_text.value = (
+            self.progress_text.value = translate(
                 f"next run: lr {self.lr.value:.3g}, batch {self.batch_size.value}, "
                 + _plural(self.epochs.value, "epoch")
             )
@@ -196,8 +200,10 @@ class TrainingPanel:
         # The view first: a short run may be over (and drawn) before start() returns.
         self.button.disabled, self.stop_button.disabled = True, False
         self.progress.bar_style, self.progress.value = "info", 0
-        self.progress_text.value = f"epoch 1 of {settings.epochs}"
-        self.result.value = f"Training {run_label(settings)} for {settings.epochs} epoch(s)…"
+        self.progress_text.value = translate(f"epoch 1 of {settings.epochs}")
+        self.result.value = translate(
+            f"Training {run_label(settings)} for {settings.epochs} epoch(s)…"
+        )
         self.trainer.start(settings)
         return self.wait() if wait else None
 
@@ -205,7 +211,7 @@ class TrainingPanel:
         """End the run in progress before its next step (what Stop does); nothing if none."""
         if self.trainer.stop():
             self.stop_button.disabled = True
-            self.progress_text.value = "stopping…"
+            self.progress_text.value = translate("stopping…")
 
     def wait(self, timeout=None):
         """Wait for the run in progress to end: BackgroundTrainer.wait."""
@@ -238,10 +244,10 @@ class TrainingPanel:
                 self.progress.bar_style = "danger"
             else:
                 self.progress.bar_style = "warning" if result.stopped else "success"
-            self.progress_text.value = f"{finished} of {epochs} epoch(s) finished"
-            self.result.value = self._final_words(trial)
+            self.progress_text.value = translate(f"{finished} of {epochs} epoch(s) finished")
+            self.result.value = translate(self._final_words(trial))
             return
-        self.progress_text.value = f"epoch {epoch} of {epochs}, step {step} of {steps}"
+        self.progress_text.value = translate(f"epoch {epoch} of {epochs}, step {step} of {steps}")
         _, loss, accuracy = trial.steps[-1] if trial.steps else (0, math.nan, math.nan)
         line = (
             f"Training {trial.label}: epoch {epoch} of {epochs}, step {step} of {steps}; "
@@ -249,7 +255,7 @@ class TrainingPanel:
         )
         if finished and not np.isnan(trial.history.val_acc[-1]):
             line += f"; validation accuracy after epoch {finished}: {trial.history.val_acc[-1]:.1%}"
-        self.result.value = html.escape(line) + "…"
+        self.result.value = translate(html.escape(line) + "…")
 
     def _final_words(self, trial):
         if trial.error is not None:

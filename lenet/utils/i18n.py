@@ -12,7 +12,8 @@ written as one (a printed line matches whatever its padding). For example
     "predictions agree on {} of the {} test images": "{1} 张测试图像中, {0} 的预测一致"
 
 translates the line ``predictions agree on 100.00% of the 10,000 test images``. A value that is
-itself a key of the catalog (a run's name printed in a title) is translated too.
+itself a line of the catalog (a run's name printed in a title) is translated too, and a line of
+several sentences without an entry of its own is translated sentence by sentence.
 
 The Chinese notebooks run the same code cells as the English ones, so in Chinese mode
 ``install()`` sends every ``print`` through ``translate`` (lenet's own messages included); the
@@ -34,6 +35,7 @@ LANGUAGES = ("en", "zh")
 MARKER = ".lenet-lang"  # a file in the working directory naming the language of its notebooks
 LOCALE = Path(__file__).resolve().parent / "locale"
 _LETTERS = re.compile(r"[A-Za-z]")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
 def language():
@@ -65,11 +67,13 @@ def catalog(lang):
 
 def _pattern(key):
     """A regular expression matching a printed line of the template `key`, values as groups."""
-    parts = []
-    for literal, field, _, _ in string.Formatter().parse(key):
+    parts, fields = [], list(string.Formatter().parse(key))
+    for k, (literal, field, _, _) in enumerate(fields):
         parts.append(r"\s+".join(re.escape(word) for word in literal.split(" ")))
-        if field is not None:
-            parts.append("(.*?)")
+        if field is not None and k == len(fields) - 1:
+            parts.append("(.*?)")  # a value at the end may be whole sentences (a verdict)
+        elif field is not None:
+            parts.append(r"((?:(?![.!?]\s).)*?)")  # one value never spans a sentence's end
     return re.compile(r"\s*" + "".join(parts) + r"\s*", re.DOTALL)
 
 
@@ -105,9 +109,15 @@ def _line(line, lang):
         if anchor in line:
             match = pattern.fullmatch(line)
             if match:
-                # a value that is itself a catalog entry (a run's name in a title) is translated
-                values = [v.strip() for v in match.groups()]
-                return indent + translated.format(*(_exact(v, lang) or v for v in values))
+                # a value that is itself a line of the catalog (a run's name in a title, a
+                # verdict in a sentence) is translated too; values are shorter than the line
+                values = [_line(v.strip(), lang) for v in match.groups()]
+                return indent + translated.format(*values)
+    sentences = _SENTENCE_END.split(line.strip())
+    if len(sentences) > 1:  # a paragraph of sentences: each has its own entry
+        translated = [_line(sentence, lang) for sentence in sentences]
+        if translated != sentences:
+            return indent + " ".join(translated)
     return line
 
 
