@@ -53,7 +53,16 @@ DATA_DIR_HELP = (
 )
 
 # What --model lenet1998 does not use: its recipe sets the network, the loss and the steps.
-NOT_FOR_1998 = ("lr", "momentum", "weight_decay", "lr_decay", "optimizer", "activation", "pool")
+NOT_FOR_1998 = (
+    "lr",
+    "momentum",
+    "weight_decay",
+    "lr_decay",
+    "warmup",
+    "optimizer",
+    "activation",
+    "pool",
+)
 
 
 class UsageError(Exception):
@@ -174,8 +183,8 @@ def _add_train_parser(commands, sub):
         choices=("lenet5", "lenet1998"),
         default=defaults.model,
         help="lenet5: the modern net; lenet1998: the paper's net, loss, SDLM and step schedule "
-        "(it refuses --lr, --momentum, --weight-decay, --lr-decay, --optimizer, --activation "
-        "and --pool)",
+        "(it refuses --lr, --momentum, --weight-decay, --lr-decay, --warmup, --optimizer, "
+        "--activation and --pool)",
     )
     p.add_argument(
         "--epochs",
@@ -206,6 +215,12 @@ def _add_train_parser(commands, sub):
         type=FRACTION,
         help="multiply the learning rate by this after every epoch (1 = constant; default: "
         f"{defaults.lr_decay})",
+    )
+    p.add_argument(
+        "--warmup",
+        type=NON_NEGATIVE_INT,
+        help="steps over which the learning rate rises linearly to --lr at the start, so that "
+        f"large batches do not collapse (0: none; default: {defaults.warmup})",
     )
     p.add_argument(
         "--optimizer",
@@ -435,7 +450,8 @@ def _train(settings, args, splits):
             )
         raise
     if result.diverged:
-        raise training.TrainingDiverged(f"{result.diverged} {best.kept().capitalize()}.")
+        kept = best.kept()
+        raise training.TrainingDiverged(f"{result.diverged} {kept[0].upper()}{kept[1:]}.")
     return result, best
 
 

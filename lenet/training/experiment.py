@@ -43,12 +43,17 @@ __all__ = [
 ]
 
 MODELS = ("lenet5", "report", "lenet1998")
-# What epochs and batch_size are when left at None: a model's own recipe, else the first entry.
+# What epochs, batch_size and warmup are when left at None: a model's own recipe, else the first
+# entry. WARMUP steps of rising learning rate keep every batch size the panel offers (16 to 512)
+# from collapsing in its first steps (`python -m lenet train --batch-size 512 --epochs 2
+# --warmup 0` against the default; README, Results); the 1998 recipe is the paper's, without.
+WARMUP = 30
 MODEL_DEFAULTS = {
-    "lenet5": {"epochs": 10, "batch_size": 64},
+    "lenet5": {"epochs": 10, "batch_size": 64, "warmup": WARMUP},
     "lenet1998": {
         "epochs": paper1998.PAPER_RESULTS["passes"],
         "batch_size": paper1998.BATCH_SIZE,
+        "warmup": 0,
     },
 }
 ACTIVATIONS = ("relu", "leaky_relu", "tanh", "sigmoid")
@@ -56,17 +61,21 @@ POOLS = ("max", "avg")
 OPTIMIZERS = ("sgd", "adam")
 DEFAULT_LR = {"sgd": 0.05, "adam": 0.001}
 DEFAULT_MOMENTUM = 0.9
-# Fewer steps than this leave a fresh LeNet-5 near chance at any sensible learning rate, so a
-# run that short is not the learning rate's fault (notebook 10 shows the first steps).
-FEW_STEPS = 50
+# Fewer steps than this leave a fresh LeNet-5 near chance even at a good learning rate, so a run
+# that short is not the learning rate's fault (`python -m lenet train --epochs 1 --limit 320`,
+# 5 steps of 64, and `--limit 640`, 10 steps, with and without --warmup 0; README, Results).
+FEW_STEPS = 10
 
 
 @dataclasses.dataclass
 class Settings:
     """Everything that defines a training run; the defaults are `python -m lenet train`'s.
 
-    model: "lenet5" (LeNet5(activation, pool)) or "report" (the seed report's network:
-    LeNet5("sigmoid", "avg") with every weight and bias drawn from N(0, 1), as the report did).
+    model: "lenet5" (LeNet5(activation, pool)), "report" (the seed report's network:
+    LeNet5("sigmoid", "avg") with every weight and bias drawn from N(0, 1), as the report did)
+    or "lenet1998" (paper1998.LeNet1998 with the paper's recipe: SDLM on the MAP loss and its eta
+    schedule, so activation, pool, optimizer, lr, momentum, weight_decay and lr_decay do not
+    apply).
     lr: None picks DEFAULT_LR[optimizer]. momentum: SGD only (None: DEFAULT_MOMENTUM; Adam
     refuses one rather than ignore it). lr_decay: the learning
     rate is multiplied by it after every epoch (1 = constant). epochs and batch_size: None
@@ -74,6 +83,8 @@ class Settings:
     of 64). distort: train on randomly distorted digits (lenet.data.distortions). limit: train on
     the first `limit` training images only (None: all). patience: early stopping on the validation
     accuracy (the training accuracy when there is no validation data); None trains all epochs.
+    warmup: the first `warmup` steps raise the learning rate linearly to lr (None: the model's
+    recipe, WARMUP steps for lenet5, none for lenet1998).
     """
 
     model: str = "lenet5"
@@ -88,6 +99,7 @@ class Settings:
     batch_size: int | None = None
     limit: int | None = None
     patience: int | None = None
+    warmup: int | None = None
     seed: int = 0
     distort: bool = False
 
@@ -97,6 +109,8 @@ class Settings:
             self.epochs = recipe["epochs"]
         if self.batch_size is None:
             self.batch_size = recipe["batch_size"]
+        if self.warmup is None:
+            self.warmup = recipe["warmup"]
         for name, allowed in (
             ("model", MODELS),
             ("activation", ACTIVATIONS),
@@ -119,6 +133,7 @@ class Settings:
             positive_int("limit", self.limit)
         if self.patience is not None:
             positive_int("patience", self.patience)
+        non_negative_int("warmup", self.warmup)
         non_negative_int("seed", self.seed)
         self.distort = bool(self.distort)
 
@@ -258,11 +273,11 @@ def _count(n, noun):
 
 
 def chance_cause(settings, train_images):
-    """Why a run on train_images images may have ended near chance, in words: a batch larger
-    than the data, too few steps to learn from, else the learning rate."""
+    """Why a run on train_images images may have ended near chance, in words: a limit too small
+    for any batch size, a batch larger than the data, too few steps, else the learning rate."""
     steps = settings.epochs * math.ceil(train_images / settings.batch_size)
     in_batches = f"in batches of {settings.batch_size} over {_count(settings.epochs, 'epoch')}"
-    if steps < FEW_STEPS and settings.limit is not None:
+    if settings.limit is not None and settings.limit * settings.epochs < FEW_STEPS:
         return (
             f"too few steps to learn from: a limit of {_count(settings.limit, 'training image')} "
             f"gives {_count(steps, 'step')} {in_batches}. Raise the limit (or train longer)."
@@ -276,7 +291,8 @@ def chance_cause(settings, train_images):
     if steps < FEW_STEPS:
         return (
             f"too few steps to learn from: {_count(train_images, 'training image')} give "
-            f"{_count(steps, 'step')} {in_batches}. Train on more images or for more epochs."
+            f"{_count(steps, 'step')} {in_batches}. Train on more images, for more epochs or in "
+            "smaller batches."
         )
     return (
         "the learning rate is either too small to learn in this many steps, or so large that "
@@ -335,6 +351,7 @@ def run(settings, data=None, callback=None, progress=None, model=None, stop=None
             stop=stop,
             on_step=on_step,
             transform=Distorter() if settings.distort else None,
+            warmup=settings.warmup,
         )
         diverged = None
     except loop.TrainingDiverged as err:

@@ -129,26 +129,35 @@ def _all_finite(model):
     return all(np.isfinite(p).all() for layer in model.layers for p in layer.params.values())
 
 
-def _norm(arrays):
-    return math.sqrt(sum(float(np.sum(np.square(a, dtype=np.float64))) for a in arrays))
+def _weight_and_gradient_norms(model):
+    """(|w|, |g|): the Euclidean norms of all parameters and of their gradients."""
+    layers = [layer for layer in model.layers if layer.params]
+
+    def norm(arrays):
+        return math.sqrt(sum(float(np.sum(np.square(a, dtype=np.float64))) for a in arrays))
+
+    weights = norm(p for layer in layers for p in layer.params.values())
+    return weights, norm(layer.grads[k] for layer in layers for k in layer.params)
 
 
-def _decay_grows_the_weights(model, optimizer, batch, loss_fn):
+def _decay_grows_the_weights(run, batch):
     """True when SGD's weight decay is what drives the weights out of range.
 
     The decay step alone multiplies a weight by 1 - lr x weight_decay; with momentum m that
-    motion is unstable once lr x weight_decay reaches 2 (1 + m). It is the cause when, at the
-    last finite weights w, the decay term weight_decay x |w| also outweighs the gradient |g|.
+    motion is unstable once lr x weight_decay reaches 2 (1 + m). It is the cause when, in the
+    first step of training, the decay term weight_decay x |w| also outweighed the gradient |g|
+    (later both grow together, so only the start tells them apart).
     """
+    optimizer = run.optimizer
     if not (isinstance(optimizer, SGD) and optimizer.weight_decay):
         return False
-    if optimizer.lr * optimizer.weight_decay < 2 * (1 + optimizer.momentum):
+    if run.epoch_lr * optimizer.weight_decay < 2 * (1 + optimizer.momentum):
         return False
-    with np.errstate(all="ignore"):
-        model.forward_backward(*batch, loss_fn)
-    layers = [layer for layer in model.layers if layer.params]
-    weights = _norm(p for layer in layers for p in layer.params.values())
-    grads = _norm(layer.grads[k] for layer in layers for k in layer.params)
+    if run.start_norms is None:  # diverged in the first step: the weights are the initial ones
+        with np.errstate(all="ignore"):
+            run.model.forward_backward(*batch, run.loss_fn)
+        run.start_norms = _weight_and_gradient_norms(run.model)
+    weights, grads = run.start_norms
     return optimizer.weight_decay * weights >= grads
 
 
@@ -156,8 +165,8 @@ def _diverged(run, what, where, batch):
     """Restore the last finite weights -> a TrainingDiverged naming what to change."""
     model, optimizer = run.model, run.optimizer
     restore_weights(model, run.last_finite)
-    if _decay_grows_the_weights(model, optimizer, batch, run.loss_fn):
-        lr, decay = optimizer.lr, optimizer.weight_decay
+    if _decay_grows_the_weights(run, batch):
+        lr, decay = run.epoch_lr, optimizer.weight_decay
         limit = 2 * (1 + optimizer.momentum)
         advice = (
             f"The weight decay {decay:g} is what grows the weights: each decay step "
@@ -273,6 +282,8 @@ class _Run:
     schedule: object
     stopper: object
     callback: object
+    start_norms: tuple | None = None  # (|w|, |g|) at the first step, for _decay_grows_the_weights
+    epoch_lr: float = 0.0  # the epoch's learning rate, which a warm-up is rising to
 
     def fit(self, epochs):
         """fit's epochs -> the History (see fit)."""
@@ -335,7 +346,7 @@ class _Run:
         step.
         """
         model, optimizer = self.model, self.optimizer
-        lr = optimizer.lr
+        lr = self.epoch_lr = optimizer.lr
         total_loss, correct, seen, step, batch = 0.0, 0, 0, 0, None
         try:
             for step, batch in enumerate(batches, start=1):
@@ -344,6 +355,8 @@ class _Run:
                 loss, logits = model.forward_backward(xb, yb, self.loss_fn)  # weights unchanged
                 if not math.isfinite(loss):
                     raise _diverged(self, f"the loss became {loss}", (epoch, step), batch)
+                if self.start_norms is None:
+                    self.start_norms = _weight_and_gradient_norms(model)
                 copy_weights(model, into=self.last_finite)
                 optimizer.step()
                 batch_correct = _correct(logits, yb)

@@ -250,3 +250,154 @@ def test_a_244_character_output_name_is_accepted(tiny_mnist, tmp_path):
     result = run_cli(*train_args(tiny_mnist, output))
     assert result.returncode == 0, result.stderr
     assert checkpoint.load(output).layers
+
+
+# --- issue 29: a run survives the terminal going away; messages name the cause ---------------
+
+
+def test_sighup_after_epoch_1_leaves_a_loadable_model(tiny_mnist, tmp_path):
+    """A closed terminal or a dropped SSH session (SIGHUP) is handled like SIGTERM: the best
+    epoch's model is on disk (it was saved after the epoch) and the run says so, exit 129."""
+    output = tmp_path / "m.npz"
+    args = train_args(tiny_mnist, output)
+    args[args.index("--epochs") + 1] = "1000"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "lenet", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    for line in process.stdout:  # the epoch's line comes after its save
+        if line.startswith("epoch 1:"):
+            break
+    process.send_signal(signal.SIGHUP)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 129, err
+    assert "terminated: the terminal closed (SIGHUP)" in err and "Traceback" not in err
+    assert f"(the best finished epoch), saved to {output}" in err
+    assert lenet.load(output).forward(np.zeros((1, 1, 28, 28), np.float32)).shape == (1, 10)
+
+
+def test_a_closed_pipe_stops_the_printing_not_the_training(tiny_mnist, tmp_path):
+    """`python -m lenet train | head -1`: head exits after one line; training goes on to the
+    end and saves its model (it used to die of a broken pipe at the next print)."""
+    output = tmp_path / "m.npz"
+    args = train_args(tiny_mnist, output)
+    args[args.index("--epochs") + 1] = "3"
+    command = " ".join([sys.executable, "-m", "lenet", *args])
+    result = subprocess.run(
+        ["bash", "-c", command + ' | head -1; exit "${PIPESTATUS[0]}"'],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("training ") and len(result.stdout.splitlines()) == 1
+    assert "Traceback" not in result.stderr and "BrokenPipe" not in result.stderr
+    assert lenet.load(output).forward(np.zeros((1, 1, 28, 28), np.float32)).shape == (1, 10)
+
+
+def test_help_says_what_is_saved_when(tiny_mnist):
+    text = " ".join(run_cli("train", "--help").stdout.split())
+    assert "After every epoch that is the best so far" in text
+    assert "kill -9" in text and "SIGHUP" in text and "closed pipe" in text
+    assert "129" in " ".join(run_cli("--help").stdout.split())
+
+
+def test_divergence_from_weight_decay_names_it_and_claims_no_save(tiny_mnist, tmp_path):
+    """--weight-decay 100: the decay step flips and grows every weight. The message names the
+    weight decay, not the learning rate, and says what is on disk: nothing after epoch 1."""
+    output = tmp_path / "m.npz"
+    args = train_args(tiny_mnist, output, "--weight-decay", "100", "--batch-size", "1")
+    result = run_cli(*args)
+    assert result.returncode == 1
+    assert "The weight decay 100 is what grows the weights" in result.stderr
+    assert "smaller learning rate" not in result.stderr
+    assert "Nothing was saved." in result.stderr and "keeps the weights" not in result.stderr
+    assert not output.exists()
+    # diverging later: the best finished epoch is on disk, and the message says where
+    args = train_args(tiny_mnist, output, "--weight-decay", "100", "--lr-decay", "1")
+    args[args.index("--epochs") + 1] = "20"  # 4 steps per epoch: it diverges after the warm-up
+    result = run_cli(*args)
+    assert result.returncode == 1 and "The weight decay 100 is what grows" in result.stderr
+    assert f"(the best finished epoch) is saved at {output}." in result.stderr
+    lenet.load(output)
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "cause"),
+    [
+        ("--limit", "1", "too few steps to learn from: a limit of 1 training image gives 1 step"),
+        (
+            "--batch-size",
+            "512",
+            "the batch size (512) is larger than the 200 training images, so every epoch is a "
+            "single step",
+        ),
+    ],
+    ids=["limit-1", "batch-larger-than-the-data"],
+)
+def test_the_chance_warning_names_the_cause(tiny_mnist, tmp_path, option, value, cause):
+    """A run that ends near chance because of its data is not blamed on the learning rate."""
+    args = train_args(tiny_mnist, tmp_path / "m.npz")
+    if option in args:
+        args[args.index(option) + 1] = value
+    else:
+        args += [option, value]
+    result = run_cli(*args)
+    assert result.returncode == 0, result.stderr
+    warning = " ".join(result.stderr.split())
+    assert "warning: the model ends near chance" in warning and cause in warning
+    assert "learning rate" not in warning
+
+
+@pytest.mark.parametrize(
+    ("extra", "flags"),
+    [
+        (["--lr", "0.1"], "--lr"),
+        (["--activation", "tanh", "--pool", "avg"], "--activation, --pool"),
+        (["--weight-decay", "0", "--optimizer", "adam"], "--weight-decay, --optimizer"),
+        (["--warmup", "10"], "--warmup"),
+    ],
+)
+def test_lenet1998_refuses_options_it_does_not_use(tiny_mnist, tmp_path, extra, flags):
+    result = run_cli(*train_args(tiny_mnist, tmp_path / "m.npz", "--model", "lenet1998", *extra))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "lenet1998 trains with the paper's recipe" in result.stderr
+    assert f"does not use {flags}" in result.stderr
+    assert not (tmp_path / "m.npz").exists()
+
+
+def test_lenet1998_never_validates_on_0_and_honours_val_and_patience(tiny_mnist, tmp_path):
+    args = train_args(tiny_mnist, tmp_path / "m.npz", "--model", "lenet1998")
+    args[args.index("--val") + 1] = "0"
+    result = run_cli(*args)
+    assert result.returncode == 0, result.stderr
+    assert "validating on 0" not in result.stdout
+    assert result.stdout.splitlines()[0].endswith("on 200 images, no validation images")
+    args = train_args(tiny_mnist, tmp_path / "p.npz", "--model", "lenet1998", "--patience", "1")
+    args[args.index("--epochs") + 1] = "3"
+    result = run_cli(*args)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].endswith("on 200 images, validating on 50")
+    assert all("validation loss" in line for line in lines if line.startswith("epoch "))
+
+
+def test_the_default_output_is_the_notebooks_checkpoint_folder(tiny_mnist, tmp_path):
+    folder = tmp_path / "notebook-checkpoints"
+    args = train_args(tiny_mnist, "unused.npz")
+    args = args[: args.index("--output")]
+    result = subprocess.run(
+        [sys.executable, "-m", "lenet", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "LENET_CHECKPOINT_DIR": str(folder)},
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    path = folder / "lenet5.npz"
+    assert f"the best epoch so far is saved to {path} after every epoch" in result.stdout
+    assert f"saved the model to {path}" in result.stdout
+    assert path.is_file() and not (tmp_path / "checkpoints").exists()

@@ -71,6 +71,7 @@ def test_builders_follow_the_names():
         ({"lr_decay": 0}, r"lr_decay must be a factor in \(0, 1\]"),
         ({"batch_size": 0}, "batch_size must be a positive integer"),
         ({"epochs": 1.5}, "epochs must be a positive integer"),
+        ({"warmup": -1}, "warmup must be a non-negative integer, got -1"),
     ],
 )
 def test_bad_settings_are_refused_before_training(changes, message):
@@ -136,3 +137,21 @@ def test_chance_names_the_batch_the_steps_or_else_the_learning_rate():
     assert few.startswith("too few steps to learn from: a limit of 1 training image gives 1 step")
     rate = experiment.chance_cause(experiment.Settings(epochs=1), 55_000)
     assert "learning rate" in rate and "larger than" not in rate
+
+
+def test_the_default_recipe_warms_up_and_the_papers_does_not(monkeypatch):
+    """WARMUP steps of rising learning rate in the default recipe (batch 512 used to collapse
+    to chance at seed 0); the 1998 recipe stays the paper's."""
+    assert experiment.Settings().warmup == experiment.WARMUP > 0
+    assert experiment.Settings(model="lenet1998").warmup == 0
+    assert experiment.Settings(warmup=0).warmup == 0
+    seen = {}
+    real_fit = loop.fit
+
+    def spy(*args, **kwargs):
+        seen.update(kwargs)
+        return real_fit(*args, **kwargs)
+
+    monkeypatch.setattr(loop, "fit", spy)
+    experiment.run(experiment.Settings(epochs=1, batch_size=32, limit=128), tiny_data())
+    assert seen["warmup"] == experiment.WARMUP
