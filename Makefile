@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 .PHONY: help venv test lint train evaluate bench lab book slides translations clean
 
 help:
-	@echo "make test   - create $(VENV) if needed, install lenet[dev,docs], run all tests and notebooks (quick mode)"
+	@echo "make test   - create $(VENV) if needed, install lenet[dev,docs,grade], run all tests and notebooks (quick mode)"
 	@echo "make train  - train LeNet-5 on MNIST (downloads it first if needed), report test accuracy"
 	@echo "make lab    - open the notebooks in JupyterLab (RISE: the slideshow button presents them)"
 	@echo "make book   - run the notebooks (quick mode; LENET_QUICK=0 for full) and write the website site/ (Chinese: site/zh/)"
@@ -20,7 +20,7 @@ $(PY):
 	$(PY) -m pip install --upgrade pip
 
 $(VENV)/.installed: pyproject.toml | $(PY)
-	$(PY) -m pip install -e ".[dev,docs]"
+	$(PY) -m pip install -e ".[dev,docs,grade]"
 	touch $@
 
 venv: $(VENV)/.installed
