@@ -19,7 +19,7 @@ from tqdm import tqdm
 from lenet import data, paper1998, training
 from lenet.teaching import student
 from lenet.training import bench, checkpoint, experiment
-from lenet.utils import files
+from lenet.utils import files, i18n
 from lenet.utils.checks import (
     non_negative_int,
     non_negative_number,
@@ -315,6 +315,12 @@ def build_parser():
         help="write into a folder that is not empty; every file there that would change is "
         "kept first under a numbered name (05_convolution.1.ipynb)",
     )
+    p.add_argument(
+        "--lang",
+        choices=i18n.LANGUAGES,
+        default="en",
+        help="the notebooks' language: en (English, the default) or zh (Chinese: notebooks/zh)",
+    )
     return parser
 
 
@@ -513,7 +519,8 @@ def run_bench(args):
 
 def run_student(args):
     try:
-        written = student.write(args.outdir, force=args.force)
+        source, readme = student.language_edition(args.lang)
+        written = student.write(args.outdir, force=args.force, source=source, readme=readme)
     except student.OutdirError as err:
         raise UsageError(f"argument outdir: {err}") from err
     notebooks = sum(w.path.suffix == ".ipynb" for w in written)
