@@ -272,10 +272,11 @@ def test_every_exercise_sits_in_its_notebook():
         function = EXERCISES[number].function
         assert f"def {function}(" in source or f"class {function}(" in source, number
         # lenet's stand-in must accept every call the notebook makes to the learner's function
-        namespace = {"Layer": object}  # the base class of a layer exercise
-        exec(source.split("\n")[1] + " pass", namespace)
-        learner = namespace[EXERCISES[number].function]
-        assert _defaults(learner) == _defaults(EXERCISES[number].reference), number
+        if source.split("\n")[1].startswith("def "):  # a class's constructor is given
+            namespace = {}
+            exec(source.split("\n")[1] + " pass", namespace)
+            learner = namespace[EXERCISES[number].function]
+            assert _defaults(learner) == _defaults(EXERCISES[number].reference), number
         assert metadata["jupyter"]["source_hidden"] is True
         assert metadata["nbgrader"]["solution"] is True
 

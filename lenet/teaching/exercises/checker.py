@@ -68,6 +68,9 @@ class Exercise:
     mistakes: tuple = ()  # of Mistake, the first that matches gives its hint
     outputs: tuple = ("the result",)  # names of the returned values, in order
     points: int = 1  # what it is worth under nbgrader
+    # For a class or a loop: turns the learner's answer, the reference and every mistake's
+    # `wrong` (all written as the learner writes them) into functions of the cases' arguments.
+    prepare: Callable | None = None
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,10 @@ def _describe(case):
         else:
             parts.append(f"{name}={value!r}")
     return f"{case.label} ({', '.join(parts)})"
+
+
+def _prepared(ex, fn):
+    return fn if ex.prepare is None else ex.prepare(fn)
 
 
 def _fresh_args(case):
@@ -270,7 +277,8 @@ def _recognised(ex, case, actual):
             continue
         try:
             with np.errstate(all="ignore"):
-                wrong = _as_outputs(mistake.wrong(*_fresh_args(case)), ex.outputs)
+                wrong = _prepared(ex, mistake.wrong)(*_fresh_args(case))
+                wrong = _as_outputs(wrong, ex.outputs)
         except Exception:  # a mistake that cannot happen in this case
             continue
         if isinstance(wrong, tuple) and isinstance(wrong[0], str):
@@ -291,7 +299,7 @@ def _recognised_error(ex, case, error):
             continue
         try:
             with np.errstate(all="ignore"):
-                mistake.wrong(*_fresh_args(case))
+                _prepared(ex, mistake.wrong)(*_fresh_args(case))
         except Exception as other:
             alike = mistake.error and mistake.error in str(other) and mistake.error in str(error)
             if type(other) is type(error) and (str(other) == str(error) or alike):
@@ -331,7 +339,7 @@ def _judge_case(ex, fn, name, where, case):
             f"(`{changed}.copy()`) or build a new array; the caller still needs `{changed}`"
         )
         return Verdict(ex.number, "failed", where + _hint_lines(hint), hint)
-    reference = ex.reference(*_fresh_args(case))
+    reference = _prepared(ex, ex.reference)(*_fresh_args(case))
     reference = (reference,) if len(ex.outputs) == 1 else reference
     actual = _as_outputs(value, ex.outputs, reference)
     if isinstance(actual[0], str):
@@ -359,6 +367,7 @@ def judge(ex, fn):
         )
         return Verdict(ex.number, "failed", message)
     name = getattr(fn, "__name__", ex.function)
+    fn = _prepared(ex, fn)
     for k, case in enumerate(ex.cases, 1):
         where = f"✗ Exercise {ex.number} ({name}), case {k} of {len(ex.cases)}: {_describe(case)}"
         verdict = _judge_case(ex, fn, name, where, case)

@@ -1,8 +1,9 @@
-"""Notebook 3's exercises: the linear layer's backward pass (3.1), a numerical gradient (3.2)."""
+"""Notebook 3's exercises: the linear layer's backward pass (3.1), a numerical gradient (3.2),
+and the linear layer as a class that follows the Layer contract (3.3)."""
 
 import numpy as np
 
-from lenet.nn import Linear, numerical_gradient
+from lenet.nn import Layer, Linear, numerical_gradient
 from lenet.teaching.exercises.checker import Case, Exercise, Mistake
 from lenet.utils.rng import as_generator
 
@@ -61,7 +62,7 @@ LINEAR_CASES = tuple(
     ]
 )
 
-EXERCISES = (
+_FUNCTIONS = (
     Exercise(
         number="3.1",
         function="linear_backward",
@@ -126,3 +127,101 @@ EXERCISES = (
         outputs=("the gradient",),
     ),
 )
+
+
+class LinearLayer(Layer):
+    """lenet's answer to 3.3: y = x @ W + b as a layer, W: (D, M), b: (M,)."""
+
+    def __init__(self, W, b):
+        super().__init__()
+        self.params = {"W": W, "b": b}
+
+    def forward(self, x):
+        self._cache = x
+        return x @ self.params["W"] + self.params["b"]
+
+    def backward(self, dout):
+        dx, self.grads["W"], self.grads["b"] = linear_backward(
+            self._cached(), self.params["W"], dout
+        )
+        return dx
+
+
+def run_layer(layer_class):
+    """A layer class as a function of arrays: (y, dx, dW, db) of one forward and backward."""
+
+    def run(W, b, x, dout):
+        layer = layer_class(W.copy(), b.copy())
+        y = layer.forward(x)
+        dx = layer.backward(dout)
+        return y, dx, layer.grads["W"], layer.grads["b"]
+
+    return run
+
+
+class _NoGrads(LinearLayer):
+    def backward(self, dout):
+        return dout @ self.params["W"].T
+
+
+class _NoBias(LinearLayer):
+    def forward(self, x):
+        return super().forward(x) - self.params["b"]
+
+
+class _TransposedDW(LinearLayer):
+    def backward(self, dout):
+        dx = super().backward(dout)
+        self.grads["W"] = dout.T @ self._cached()
+        return dx
+
+
+class _AllSummedDB(LinearLayer):
+    def backward(self, dout):
+        dx = super().backward(dout)
+        self.grads["b"] = dout.sum()
+        return dx
+
+
+LAYER_CASES = tuple(
+    Case(
+        label,
+        {
+            "W": r.normal(size=(d, m)),
+            "b": r.normal(size=m),
+            "x": r.normal(size=(n, d)),
+            "dout": r.normal(size=(n, m)),
+        },
+    )  # fmt: skip
+    for label, n, d, m, r in [
+        ("4 examples, 3 in, 2 out", 4, 3, 2, as_generator(34)),
+        ("one example, 5 in, 3 out", 1, 5, 3, as_generator(35)),
+        ("square W (4 in, 4 out)", 6, 4, 4, as_generator(36)),
+    ]
+)
+
+LINEAR_LAYER = Exercise(
+    number="3.3",
+    function="LinearLayer",
+    task="fill in forward (keep x for backward) and backward (return dx, set self.grads)",
+    reference=LinearLayer,
+    cases=LAYER_CASES,
+    mistakes=(
+        Mistake(
+            wrong=_NoGrads,
+            hint='backward must also store the parameters\' gradients: self.grads["W"] = '
+            'x.T @ dout and self.grads["b"] = dout.sum(axis=0), with x kept by forward',
+            error="'W'",
+        ),
+        Mistake(wrong=_NoBias, hint="forward adds the bias b to every row: x @ W + b"),
+        Mistake(
+            wrong=_TransposedDW,
+            hint="dW has the shape of W, (D, M): x.T @ dout, not dout.T @ x",
+        ),
+        Mistake(wrong=_AllSummedDB, hint=DB_AXIS),
+    ),
+    outputs=("y", "dx", "dW", "db"),
+    prepare=run_layer,
+)
+
+EXERCISES = (*_FUNCTIONS, LINEAR_LAYER)

@@ -3,7 +3,7 @@ pass (5.3). The padded cases try P = 2 before P = 1, where P + 1 and 2P would lo
 
 import numpy as np
 
-from lenet.nn import Conv2d
+from lenet.nn import Conv2d, im2col
 from lenet.teaching.exercises.checker import Case, Exercise, Mistake
 from lenet.teaching.exercises.common import conv_layer, pad_width, windows
 from lenet.utils.rng import as_generator
@@ -270,4 +270,87 @@ CONV_BACKWARD = Exercise(
     points=2,
 )
 
-EXERCISES = (OUT_SIZE, CONV_NAIVE, CONV_BACKWARD)
+
+def conv_im2col_variant(order="h', w', n", bias=True, padding_used=True):
+    """The im2col forward pass with the usual slips switchable (the right one by default)."""
+
+    def conv(x, W, b, stride=1, padding=0):
+        n, o, k = len(x), len(W), W.shape[-1]
+        xp = im2col.pad(x, padding if padding_used else 0)
+        h_out, w_out = im2col.output_shape(xp.shape, k, stride)
+        y2d = W.reshape(o, -1) @ im2col.im2col(xp, k, stride) + (b[:, None] if bias else 0)
+        if order == "n, h', w'":
+            return y2d.reshape(o, n, h_out, w_out).transpose(1, 0, 2, 3)
+        return y2d.reshape(o, h_out, w_out, n).transpose(3, 0, 1, 2)
+
+    return conv
+
+
+CONV_IM2COL = Exercise(
+    number="5.4",
+    function="conv_im2col",
+    task="return the convolution y: (N, O, H', W') as one matrix product with im2col's columns",
+    reference=conv_forward,
+    cases=FORWARD_CASES,
+    mistakes=(
+        Mistake(
+            wrong=conv_im2col_variant(order="n, h', w'"),
+            hint="im2col's columns run over (h', w', n), batch last: reshape the product to "
+            "(O, H', W', N), then move N to the front with transpose(3, 0, 1, 2)",
+        ),
+        Mistake(
+            wrong=conv_im2col_variant(bias=False),
+            hint="add the bias: b[:, None] to every column of the (O, H'W'N) product",
+        ),
+        Mistake(
+            wrong=conv_im2col_variant(padding_used=False),
+            hint="pad x first (im2col.pad(x, padding)): im2col slides over the padded image",
+        ),
+    ),
+    outputs=("y",),
+)
+
+
+def conv_backward_im2col_variant(order="h', w', n", crop=True, db_axis=1):
+    """The im2col backward pass with the usual slips switchable (the right one by default)."""
+
+    def backward(x, W, dy, stride=1, padding=0):
+        o, k = len(W), W.shape[-1]
+        xp = im2col.pad(x, padding)
+        cols = im2col.im2col(xp, k, stride)
+        first = (1, 2, 3, 0) if order == "h', w', n" else (1, 0, 2, 3)
+        dy2d = dy.transpose(*first).reshape(o, -1)
+        dW = (dy2d @ cols.T).reshape(W.shape)
+        dxp = im2col.col2im(W.reshape(o, -1).T @ dy2d, xp.shape, k, stride)
+        dx = im2col.unpad(dxp, padding) if crop else dxp
+        return dx, dW, dy2d.sum(axis=db_axis)
+
+    return backward
+
+
+CONV_BACKWARD_IM2COL = Exercise(
+    number="5.5",
+    function="conv_backward_im2col",
+    task="return (dx, dW, db) of the convolution with two matrix products and col2im",
+    reference=conv_backward,
+    cases=BACKWARD_CASES,
+    mistakes=(
+        Mistake(
+            wrong=conv_backward_im2col_variant(order="n, h', w'"),
+            hint="dy must list its columns in cols' order (h', w', n): "
+            "dy.transpose(1, 2, 3, 0).reshape(O, -1), not transpose(1, 0, 2, 3)",
+        ),
+        Mistake(
+            wrong=conv_backward_im2col_variant(crop=False),
+            hint="col2im gives the gradient of the padded input: cut the padding off "
+            "(im2col.unpad(dxp, padding)), dx has the shape of x",
+        ),
+        Mistake(
+            wrong=conv_backward_im2col_variant(db_axis=0),
+            hint="db sums each row of the (O, H'W'N) matrix dy2d: dy2d.sum(axis=1), shape (O,)",
+        ),
+    ),
+    outputs=("dx", "dW", "db"),
+)
+
+EXERCISES = (OUT_SIZE, CONV_NAIVE, CONV_BACKWARD, CONV_IM2COL, CONV_BACKWARD_IM2COL)

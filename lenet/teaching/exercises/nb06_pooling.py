@@ -223,4 +223,117 @@ AVGPOOL_BACKWARD = Exercise(
     outputs=("dx",),
 )
 
-EXERCISES = (POOL_NAIVE, MAXPOOL_BACKWARD, AVGPOOL_BACKWARD)
+
+def maxpool_fast(x, K):
+    return MaxPool2d(K).forward(x)
+
+
+def maxpool_backward_fast(x, dy, K):
+    return layer_backward(MaxPool2d(K), x, dy)
+
+
+def fast_cases(with_dy):
+    r = as_generator(64)
+    cases = []
+    for label, shape, k in [
+        ("2 x 2 windows on a 4 x 6 image", (2, 3, 4, 6), 2),
+        ("3 x 3 windows on 6 x 6", (1, 2, 6, 6), 3),
+        ("ties: values 0, 1, 2 (every window has one)", (2, 2, 4, 4), 2),
+    ]:
+        x = r.integers(0, 3, shape).astype(float) if "ties" in label else r.normal(size=shape)
+        x[0, 0, :2, :2] = 1.0 if "ties" in label else x[0, 0, :2, :2]  # one window all tied
+        args = {"x": x}
+        if with_dy:
+            args["dy"] = r.normal(size=(shape[0], shape[1], shape[2] // k, shape[3] // k))
+        args["K"] = k
+        cases.append(Case(label, args))
+    return tuple(cases)
+
+
+def _windows_last(x, k):
+    """(N, C, H, W) -> (N, C, H/K, W/K, K*K): each window's K*K values, row-major, last."""
+    n, c, h, w = x.shape
+    return (
+        x.reshape(n, c, h // k, k, w // k, k)
+        .transpose(0, 1, 2, 4, 3, 5)
+        .reshape(n, c, h // k, w // k, k * k)
+    )
+
+
+def _from_windows(dwin, shape, k):
+    """The inverse of _windows_last."""
+    n, c, h, w = shape
+    return dwin.reshape(n, c, h // k, w // k, k, k).transpose(0, 1, 2, 4, 3, 5).reshape(shape)
+
+
+def maxpool_backward_routed(route):
+    """Vectorised max-pool backward with a rule for where each window's dy goes."""
+
+    def backward(x, dy, K):
+        windows = _windows_last(x, K)
+        return _from_windows(route(windows) * dy[..., None], x.shape, K)
+
+    return backward
+
+
+def _to_all_maxima(windows):
+    return (windows == windows.max(axis=-1, keepdims=True)).astype(float)
+
+
+MAXPOOL_FAST = Exercise(
+    number="6.4",
+    function="maxpool_fast",
+    task="return max pooling with K x K windows and stride K, without a Python loop",
+    reference=maxpool_fast,
+    cases=fast_cases(with_dy=False),
+    mistakes=(
+        Mistake(
+            wrong=lambda x, k: _windows_last(x, k).mean(axis=-1),
+            hint="that is average pooling: take the max of each window",
+        ),
+        Mistake(
+            wrong=lambda x, k: x.reshape(
+                x.shape[0], x.shape[1], k, x.shape[2] // k, k, x.shape[3] // k
+            ).max(axis=(2, 4)),
+            hint="reshape to (N, C, H/K, K, W/K, K): the window index comes before the offset "
+            "inside it, then take the max over axes 3 and 5",
+        ),
+        Mistake(
+            wrong=lambda x, k: x.reshape(
+                x.shape[0], x.shape[1], x.shape[2] // k, k, x.shape[3] // k, k
+            ).max(axis=3),
+            hint="take the max over both offsets inside the window: axis=(3, 5)",
+        ),
+    ),
+    outputs=("y",),
+)
+
+MAXPOOL_BACKWARD_FAST = Exercise(
+    number="6.5",
+    function="maxpool_backward_fast",
+    task="return dx: each window's dy to its first maximum, without a Python loop",
+    reference=maxpool_backward_fast,
+    cases=fast_cases(with_dy=True),
+    mistakes=(
+        Mistake(
+            wrong=maxpool_backward_routed(_to_all_maxima),
+            hint="with ties, dy goes to ONE maximum, the first in row-major order "
+            "(np.argmax gives it), not to every entry equal to the maximum",
+        ),
+        Mistake(
+            wrong=maxpool_backward_routed(
+                lambda w: _to_all_maxima(w) / _to_all_maxima(w).sum(axis=-1, keepdims=True)
+            ),
+            hint="with ties, dy goes whole to the first maximum, never split between them",
+        ),
+        Mistake(
+            wrong=lambda x, dy, k: maxpool_backward_routed(
+                lambda w: np.eye(k * k)[w.argmax(axis=-1)]
+            )(x, np.ones_like(dy), k),
+            hint="multiply by the upstream gradient: the maximum receives dy, not 1",
+        ),
+    ),
+    outputs=("dx",),
+)
+
+EXERCISES = (POOL_NAIVE, MAXPOOL_BACKWARD, AVGPOOL_BACKWARD, MAXPOOL_FAST, MAXPOOL_BACKWARD_FAST)

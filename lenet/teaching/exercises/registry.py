@@ -12,6 +12,8 @@ from lenet.teaching.exercises import (
     nb05_convolution,
     nb06_pooling,
     nb07_softmax_cross_entropy,
+    nb08_optimizers_and_initialization,
+    nb09_lenet5_mnist,
     nb11_lenet5_1998,
 )
 
@@ -25,6 +27,8 @@ MODULES = (
     nb05_convolution,
     nb06_pooling,
     nb07_softmax_cross_entropy,
+    nb08_optimizers_and_initialization,
+    nb09_lenet5_mnist,
     nb11_lenet5_1998,
 )
 
