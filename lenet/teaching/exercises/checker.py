@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lenet.utils.i18n import translate
+
 __all__ = ["Case", "Exercise", "ExerciseFailed", "Mistake", "Verdict", "judge"]
 
 RTOL = 1e-5  # relative tolerance per element; the absolute floor is 1e-6 of the largest value
@@ -246,8 +248,12 @@ def _difference(name, actual, expected):
 def _hint_lines(hint):
     if not hint:
         return ""
+    # translated before it is wrapped: the catalog knows each hint as one line
     return "\n" + textwrap.fill(
-        hint, width=100, initial_indent="  Hint: ", subsequent_indent="        "
+        translate(hint),
+        width=100,
+        initial_indent=f"  {translate('Hint:')} ",
+        subsequent_indent="        ",
     )
 
 
