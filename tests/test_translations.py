@@ -35,6 +35,13 @@ def test_chinese_edition_is_in_step_with_the_english(english):
     assert not found, "\n".join(found)
 
 
+def test_what_lenet_shows_a_learner_is_translated():
+    found = translate_tool.lenet_problems()
+    assert not found, "\n".join(found)
+    hints = (ROOT / "lenet/teaching/exercises/nb01_linear_regression.py").read_text()
+    assert len(translate_tool._hints(hints, i18n.normalize)) >= 5  # the check sees the hints
+
+
 def test_the_catalog_translations_take_the_same_values():
     for key, value in i18n.catalog("zh").items():
         assert key == i18n.normalize(key), f"not a normalized key: {key!r}"

@@ -141,6 +141,61 @@ def shown_lines(source, normalize):
     return keys
 
 
+# What lenet itself shows a learner: the pictures and widgets of lenet.teaching, and the hints of
+# the exercises' checker (lenet.teaching.exercises.nb*.py, `hint=` of every Mistake).
+LEARNER_MODULES = (
+    "lenet/teaching/viz.py",
+    "lenet/teaching/diagrams.py",
+    "lenet/teaching/panel.py",
+    "lenet/teaching/pad.py",
+    "lenet/data/drawing.py",
+)
+HINTS = "lenet/teaching/exercises/nb*.py"
+
+
+def _hints(source, normalize):
+    """The catalog keys of the `hint=` strings in a module (a name resolves to its constant)."""
+    tree = ast.parse(source)
+    constants = {
+        target.id: node.value.value
+        for node in tree.body
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant)
+        for target in node.targets
+        if isinstance(target, ast.Name) and isinstance(node.value.value, str)
+    }
+    keys = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.keyword) and node.arg == "hint":
+            value = node.value
+            if isinstance(value, ast.Name):
+                text = constants.get(value.id)
+                text = None if text is None else text.replace("{", "{{").replace("}", "}}")
+            elif isinstance(value, ast.Constant | ast.JoinedStr):
+                text = _template(value)
+            else:
+                text = None
+            if text and normalize(text) not in keys:
+                keys.append(normalize(text))
+    return keys
+
+
+def lenet_problems(root=ROOT, lang=LANG):
+    """Every line lenet shows a learner (LEARNER_MODULES, the exercises' hints) that has no
+    entry in the catalog."""
+    module = i18n(root)
+    known = module.catalog(lang)
+    found = []
+    for name in LEARNER_MODULES:
+        for key in shown_lines((Path(root) / name).read_text(), module.normalize):
+            if key not in known:
+                found.append(f"{name}: no translation for the line {key!r}")
+    for path in sorted(Path(root).glob(HINTS)):
+        for key in _hints(path.read_text(), module.normalize):
+            if key not in known:
+                found.append(f"{path.relative_to(root)}: no translation for the hint {key!r}")
+    return found
+
+
 # ---------------------------------------------------------------------------- build and check
 
 
@@ -299,7 +354,7 @@ def main(argv=None):
         for path in chosen:
             print(f"wrote {build(path).relative_to(ROOT)}")
     else:
-        found = [line for path in chosen for line in problems(path)]
+        found = [line for path in chosen for line in problems(path)] + lenet_problems()
         print("\n".join(found) or f"{len(chosen)} notebooks in step with their translations")
         return 1 if found else 0
     return 0
