@@ -9,6 +9,7 @@ English cell, an edited Chinese code cell and a new printed line each make the c
 
 import importlib.util
 import json
+import re
 import shutil
 import warnings
 from pathlib import Path
@@ -23,6 +24,7 @@ from lenet.teaching import plotlang, student
 from lenet.utils import i18n
 
 ROOT = Path(__file__).resolve().parent.parent
+CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
 _spec = importlib.util.spec_from_file_location("translate", ROOT / "tools" / "translate.py")
 translate_tool = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(translate_tool)
@@ -44,6 +46,8 @@ def test_what_lenet_shows_a_learner_is_translated():
 
 def test_the_catalog_translations_take_the_same_values():
     for key, value in i18n.catalog("zh").items():
+        # matplotlib draws a label with TeX in it by mathtext, whose fonts have no Chinese
+        assert not ("$" in value and CJK.search(value)), f"TeX beside Chinese: {value!r}"
         assert key == i18n.normalize(key), f"not a normalized key: {key!r}"
         count = key.replace("{{", "").count("{}")
         filled = value.format(*[f"\0{i}\0" for i in range(count)])  # every value used, once
