@@ -47,12 +47,12 @@ class LeakyReLU(Elementwise):
         super().__init__()
         self.negative_slope = float(negative_slope)
 
-    def constructor_args(self):
-        return {"negative_slope": self.negative_slope}
-
     def _apply(self, x):
         slope = np.where(x > 0, 1.0, self.negative_slope).astype(x.dtype)
         return x * slope, slope
+
+    def constructor_args(self):
+        return {"negative_slope": self.negative_slope}
 
 
 class Tanh(Elementwise):

@@ -36,7 +36,7 @@ from lenet.nn.conv import Conv2d
 from lenet.nn.layers import Layer, as_float, check_images
 from lenet.nn.linear import Flatten, Linear
 from lenet.nn.models import Sequential
-from lenet.utils.checks import positive_int
+from lenet.utils.checks import non_negative_int, positive_int
 from lenet.utils.rng import as_generator
 
 __all__ = [
@@ -96,7 +96,7 @@ class Pad(Layer):
 
     def __init__(self, padding=2):
         super().__init__()
-        self.padding = int(padding)
+        self.padding = non_negative_int("padding", padding)
 
     def constructor_args(self):
         return {"padding": self.padding}

@@ -130,6 +130,8 @@ def test_pad_and_binarize():
     assert check_layer(paper1998.Binarize(0.5), rng(14).random((2, 1, 3, 4)))["x"] == 0
     with pytest.raises(ValueError, match="threshold must lie in"):
         paper1998.Binarize(40)  # 0-255 units by mistake
+    with pytest.raises(ValueError, match="padding"):
+        paper1998.Pad(-1)
 
 
 @pytest.mark.parametrize(
