@@ -1,6 +1,7 @@
 """The network maths a learner reads: layers, losses, optimizers, models, gradient checks.
 
-    layers          the Layer contract: the base class and the input checks every layer shares
+    layers          the Layer contract: the base class, the forward cache it shares with the
+                    losses (Cached), and the input checks every layer shares
     linear          Linear (y = x W + b) and Flatten
     conv            Conv2d: im2col, then one matrix product
     pooling         MaxPool2d, AvgPool2d
@@ -11,7 +12,8 @@
     losses          Loss (their base class), SoftmaxCrossEntropy, MSELoss, softmax
     optim           optimizers and learning-rate schedules
     models          Sequential (a large batch in chunks over the cores), LeNet5
-    cores           running the chunks of one step on the CPU's cores at once
+    cores           the threads, decided in one place: BLAS at one thread per product while
+                    lenet computes, lenet's own threads for the chunks of a large batch
     gradcheck       numerical gradients, check_layer and check_loss
 
 May import: lenet.utils.
