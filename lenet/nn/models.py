@@ -58,7 +58,7 @@ class Sequential:
     def forward(self, x):
         """x: the first layer's input -> the last layer's output (logits for a classifier)."""
         with cores.lenet_threads():
-            bounds = self._plan_chunks(len(x))
+            bounds = self._plan_chunks(len(x) if np.ndim(x) else 0)  # the layers check x
             if bounds is None:
                 return self._forward_layers(x)
             parts = self._on_cores(bounds, lambda model, part: model._forward_layers(x[part]))

@@ -81,3 +81,8 @@ def test_arrays_without_real_numbers_are_one_type_error_naming_the_dtype(name, k
 def test_integer_and_bool_inputs_are_still_numbers():
     assert lenet.ReLU().forward(np.array([[-1, 2]])).dtype == np.float64
     assert lenet.Linear(2, 1, rng=0).forward(np.array([[True, False]])).shape == (1, 1)
+
+
+def test_a_model_given_a_scalar_says_what_it_expects():
+    with pytest.raises(ValueError, match=r"expects images of shape \(N, C, H, W\)"):
+        lenet.LeNet5(rng=0).forward(np.float32(1))
