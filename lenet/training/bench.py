@@ -27,7 +27,7 @@ from threadpoolctl import threadpool_info
 
 from lenet.data import iterate_minibatches
 from lenet.interop import to_torch
-from lenet.nn import Conv2d, LeNet5, Linear, SoftmaxCrossEntropy
+from lenet.nn import Conv2d, LeNet5, Linear, SoftmaxCrossEntropy, cores
 from lenet.nn.optim import SGD
 
 __all__ = [
@@ -127,29 +127,36 @@ def layer_profile(batch_size, repeats=50, seed=0):
     """Milliseconds of forward and backward per lenet layer for one batch: [(name, fwd, bwd)].
 
     Each figure is the fastest of `repeats` timings: on a shared machine the other programs
-    only ever add time, so the minimum is the one least disturbed by them.
+    only ever add time, so the minimum is the one least disturbed by them. BLAS runs at the
+    threads lenet trains with (lenet.nn.cores).
     """
     model = LeNet5(rng=seed)
     x, y = synthetic_mnist(batch_size, seed)
     loss = SoftmaxCrossEntropy()
     fwd = np.full(len(model.layers), np.inf)
     bwd = np.full(len(model.layers), np.inf)
-    for rep in range(repeats + 5):  # 5 warm-up runs
-        h = x
-        for i, layer in enumerate(model.layers):
-            t = time.perf_counter()
-            h = layer.forward(h)
-            if rep >= 5:
-                fwd[i] = min(fwd[i], time.perf_counter() - t)
-        loss.forward(h, y)
-        d = loss.backward()
-        for i in reversed(range(len(model.layers))):
-            t = time.perf_counter()
-            d = model.layers[i].backward(d)
-            if rep >= 5:
-                bwd[i] = min(bwd[i], time.perf_counter() - t)
+    with cores.lenet_threads():
+        for rep in range(repeats + 5):  # 5 warm-up runs
+            _profile_step(model, x, y, loss, fwd, bwd, record=rep >= 5)
     names = [f"{i:2d} {type(layer).__name__}" for i, layer in enumerate(model.layers)]
     return list(zip(names, fwd * 1e3, bwd * 1e3, strict=True))
+
+
+def _profile_step(model, x, y, loss, fwd, bwd, record):
+    """One forward and backward, layer by layer; each layer's seconds lower fwd[i], bwd[i]."""
+    h = x
+    for i, layer in enumerate(model.layers):
+        t = time.perf_counter()
+        h = layer.forward(h)
+        if record:
+            fwd[i] = min(fwd[i], time.perf_counter() - t)
+    loss.forward(h, y)
+    d = loss.backward()
+    for i in reversed(range(len(model.layers))):
+        t = time.perf_counter()
+        d = model.layers[i].backward(d)
+        if record:
+            bwd[i] = min(bwd[i], time.perf_counter() - t)
 
 
 def lenet_peak_memory(images, labels, batch_size, batches=20):
