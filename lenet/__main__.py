@@ -42,10 +42,11 @@ exit codes: 0 done, 1 error (data, checkpoint, diverged run, failed save), 2 bad
 TRAIN_DESCRIPTION = f"""Train a LeNet-5 on MNIST and report its test accuracy.
 
 After every epoch that is the best so far (validation accuracy, else training accuracy) the
-model is written to --output (default: {CHECKPOINT_DIR}, the folder the notebooks use), whole
-or not at all, so a run ended any way - Ctrl-C, SIGTERM, a closed terminal (SIGHUP), even
-kill -9 - loses at most the epoch in progress. At the end the trained model replaces it. Output
-to a closed pipe (`train | head -1`) stops the printing, not the training."""
+model is written to --output, whole or not at all, so a run ended any way - Ctrl-C, SIGTERM, a
+closed terminal (SIGHUP), even kill -9 - loses at most the epoch in progress; at the end the
+trained model replaces it. Output to a closed pipe (`train | head -1`) stops the printing, not
+the training. Models go to the folder the notebooks use unless --output says otherwise:
+  {CHECKPOINT_DIR}"""
 
 DATA_DIR_HELP = (
     "folder with the MNIST files (default: $LENET_DATA_DIR if set, else data/ in a source "
@@ -220,7 +221,8 @@ def _add_train_parser(commands, sub):
         "--warmup",
         type=NON_NEGATIVE_INT,
         help="steps over which the learning rate rises linearly to --lr at the start, so that "
-        f"large batches do not collapse (0: none; default: {defaults.warmup})",
+        f"large batches do not collapse (0: none; default: {experiment.WARMUP} for batches of "
+        f"{experiment.WARMUP_FROM} or more, else 0)",
     )
     p.add_argument(
         "--optimizer",
@@ -395,10 +397,9 @@ class _BestSoFar:
         if math.isnan(score):
             score = history.train_acc[-1]
         if self.score is None or score > self.score:
-            self.score = score
             try:
                 _save(self.model, self.path, keep_previous=self.epoch is None)
-                self.epoch = history.epoch[-1]
+                self.epoch, self.score = history.epoch[-1], score
             except OSError as err:
                 print(f"warning: could not save epoch {history.epoch[-1]}: {err}", file=sys.stderr)
         if self.quiet:

@@ -317,7 +317,7 @@ def test_divergence_from_weight_decay_names_it_and_claims_no_save(tiny_mnist, tm
     assert not output.exists()
     # diverging later: the best finished epoch is on disk, and the message says where
     args = train_args(tiny_mnist, output, "--weight-decay", "100", "--lr-decay", "1")
-    args[args.index("--epochs") + 1] = "20"  # 4 steps per epoch: it diverges after the warm-up
+    args[args.index("--epochs") + 1] = "20"  # 4 steps per epoch: epoch 1 ends before it diverges
     result = run_cli(*args)
     assert result.returncode == 1 and "The weight decay 100 is what grows" in result.stderr
     assert f"(the best finished epoch) is saved at {output}." in result.stderr

@@ -140,11 +140,14 @@ def test_chance_names_the_batch_the_steps_or_else_the_learning_rate():
 
 
 def test_the_default_recipe_warms_up_and_the_papers_does_not(monkeypatch):
-    """WARMUP steps of rising learning rate in the default recipe (batch 512 used to collapse
-    to chance at seed 0); the 1998 recipe stays the paper's."""
-    assert experiment.Settings().warmup == experiment.WARMUP > 0
-    assert experiment.Settings(model="lenet1998").warmup == 0
-    assert experiment.Settings(warmup=0).warmup == 0
+    """Large batches start with WARMUP steps of rising learning rate (batch 512 used to collapse
+    to chance at seed 0); small ones and the 1998 recipe do not."""
+    large = experiment.WARMUP_FROM
+    assert experiment.Settings(batch_size=large).warmup == experiment.WARMUP > 0
+    assert experiment.Settings(batch_size=512).warmup == experiment.WARMUP
+    assert experiment.Settings().warmup == experiment.Settings(batch_size=large // 2).warmup == 0
+    assert experiment.Settings(model="lenet1998", batch_size=512).warmup == 0
+    assert experiment.Settings(batch_size=512, warmup=0).warmup == 0
     seen = {}
     real_fit = loop.fit
 
@@ -153,5 +156,5 @@ def test_the_default_recipe_warms_up_and_the_papers_does_not(monkeypatch):
         return real_fit(*args, **kwargs)
 
     monkeypatch.setattr(loop, "fit", spy)
-    experiment.run(experiment.Settings(epochs=1, batch_size=32, limit=128), tiny_data())
+    experiment.run(experiment.Settings(epochs=1, batch_size=large, limit=256), tiny_data())
     assert seen["warmup"] == experiment.WARMUP
