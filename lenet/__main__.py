@@ -417,7 +417,7 @@ def _warn_if_useless(result, train_images):
     if result.test_accuracy < 0.2 or (final_loss > 10 and result.settings.model != "lenet1998"):
         print(
             f"warning: the model ends near chance (test accuracy {result.test_accuracy:.1%}, "
-            f"training loss {final_loss:.3g}). "
+            f"training loss {final_loss:.3g}): "
             f"{experiment.chance_cause(result.settings, train_images)}",
             file=sys.stderr,
         )
