@@ -67,7 +67,7 @@ class DrawingPad:
 
     def _repr_mimebundle_(self, **kwargs):
         bundle = self.widget._repr_mimebundle_(**kwargs)
-        line = (
+        line = translate(
             "Drawing pad: draw a digit with the mouse and see what the network reads and its "
             "probabilities; it works in JupyterLab with a running kernel."
         )

@@ -316,7 +316,7 @@ class TrainingPanel:
     def _repr_mimebundle_(self, **kwargs):
         """The live panel, with a picture of its runs and one line for static views."""
         bundle = self.widget._repr_mimebundle_(**kwargs)
-        line, png = self._static_line(), self._picture()
+        line, png = translate(self._static_line()), self._picture()
         bundle["text/plain"] = line
         bundle["text/html"] = static_html(line, png, alt="loss and accuracy of the runs")
         bundle["image/png"] = base64.b64encode(png).decode("ascii")
