@@ -48,6 +48,7 @@ SHOWN_ARGUMENT = {
     "annotate": 0,
     "text": 2,
     "figtext": 2,
+    "translate": 0,
 }
 # Calls whose first list of strings a learner reads (bar names, tick labels).
 SHOWN_LIST = {"bar", "barh", "set_xticklabels", "set_yticklabels", "set_xticks", "set_yticks"}
