@@ -126,9 +126,11 @@ def matmul_seconds(flops, size=1024, repeats=5):
 def layer_profile(batch_size, repeats=50, seed=0):
     """Milliseconds of forward and backward per lenet layer for one batch: [(name, fwd, bwd)].
 
-    Each figure is the fastest of `repeats` timings: on a shared machine the other programs
-    only ever add time, so the minimum is the one least disturbed by them. BLAS runs at the
-    threads lenet trains with (lenet.nn.cores).
+    Each figure is the fastest of `repeats` timings of the CPU time of the calling thread
+    (time.thread_time): a layer runs in that thread with BLAS at one thread per product
+    (lenet.nn.cores), and the time the scheduler gives other programs is not counted, so on a
+    shared machine the figure is close to a quiet machine's. (A user who set BLAS's threads
+    themselves gets only this thread's share of a product that ran on several.)
     """
     model = LeNet5(rng=seed)
     x, y = synthetic_mnist(batch_size, seed)
@@ -146,17 +148,17 @@ def _profile_step(model, x, y, loss, fwd, bwd, record):
     """One forward and backward, layer by layer; each layer's seconds lower fwd[i], bwd[i]."""
     h = x
     for i, layer in enumerate(model.layers):
-        t = time.perf_counter()
+        t = time.thread_time()
         h = layer.forward(h)
         if record:
-            fwd[i] = min(fwd[i], time.perf_counter() - t)
+            fwd[i] = min(fwd[i], time.thread_time() - t)
     loss.forward(h, y)
     d = loss.backward()
     for i in reversed(range(len(model.layers))):
-        t = time.perf_counter()
+        t = time.thread_time()
         d = model.layers[i].backward(d)
         if record:
-            bwd[i] = min(bwd[i], time.perf_counter() - t)
+            bwd[i] = min(bwd[i], time.thread_time() - t)
 
 
 def lenet_peak_memory(images, labels, batch_size, batches=20):
@@ -199,7 +201,7 @@ def _print_setup(torch, images, sizes):
 
 
 def _print_profile(batch_size):
-    print(f"per-layer time for one batch of {batch_size} (ms, fastest of 50):")
+    print(f"per-layer CPU time for one batch of {batch_size} (ms, fastest of 50):")
     print(f"  {'layer':<16s} {'forward':>8s} {'backward':>9s}")
     for name, f, b in layer_profile(batch_size):
         print(f"  {name:<16s} {f:8.3f} {b:9.3f}")

@@ -50,3 +50,15 @@ def test_shared_times_two_at_once_and_beside_a_busy_core(capsys):
 def test_matmul_seconds_scales_with_the_work():
     one = bench.matmul_seconds(1e9, size=256, repeats=3)
     assert one > 0 and np.isclose(bench.matmul_seconds(0, size=64), 0)
+
+
+def test_layer_profile_times_every_layer_of_lenet5_on_this_threads_cpu_clock(monkeypatch):
+    rows = bench.layer_profile(8, repeats=2)
+    names = [f"{i:2d} {type(layer).__name__}" for i, layer in enumerate(lenet.LeNet5().layers)]
+    assert [name for name, _, _ in rows] == names
+    assert all(np.isfinite(f) and np.isfinite(b) and f >= 0 and b >= 0 for _, f, b in rows)
+    # a CPU clock of this thread that moves 1 ms per reading: each layer then takes exactly 1 ms
+    ticks = iter(range(10**6))
+    monkeypatch.setattr(bench.time, "thread_time", lambda: next(ticks) / 1000)
+    timed = np.array([(f, b) for _, f, b in bench.layer_profile(8, repeats=2)])
+    np.testing.assert_allclose(timed, 1.0, rtol=1e-9)
