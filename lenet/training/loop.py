@@ -21,6 +21,7 @@ from lenet.data import iterate_minibatches
 from lenet.nn.losses import SoftmaxCrossEntropy
 from lenet.nn.optim import SGD
 from lenet.utils.checks import image_label_pair, non_negative_int, positive_int
+from lenet.utils.i18n import translate
 from lenet.utils.rng import as_generator
 
 __all__ = [
@@ -228,6 +229,7 @@ def _bar(progress, total, desc):
 def _say(progress, line):
     """Print line on stdout below the bar (through the bar class's write, which keeps the bar
     whole), flushed: a line per epoch even when stdout is a pipe or a file."""
+    line = translate(line)  # in a Chinese notebook, Chinese (lenet.utils.i18n)
     write = getattr(progress, "write", None)
     if write is not None:
         write(line, file=sys.stdout)
@@ -327,7 +329,7 @@ class _Run:
         steps = math.ceil(len(x) / self.batch_size)
         # Overflow warnings would only repeat what the divergence guard reports.
         with (
-            _bar(self.progress, steps, f"epoch {epoch}/{epochs}") as bar,
+            _bar(self.progress, steps, translate(f"epoch {epoch}/{epochs}")) as bar,
             np.errstate(over="ignore", invalid="ignore"),
         ):
             x_epoch = x if self.transform is None else self.transform(x, self.rng)
