@@ -150,6 +150,7 @@ LEARNER_MODULES = (
     "lenet/teaching/panel.py",
     "lenet/teaching/pad.py",
     "lenet/data/drawing.py",
+    "lenet/training/loop.py",
 )
 HINTS = "lenet/teaching/exercises/nb*.py"
 
