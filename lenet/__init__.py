@@ -1,31 +1,7 @@
 """lenet: a numpy CNN you can read, check and train."""
 
-from lenet.nn import (
-    SGD,
-    Adam,
-    AvgPool2d,
-    Conv2d,
-    ExponentialDecay,
-    Flatten,
-    Layer,
-    LeakyReLU,
-    LeNet5,
-    Linear,
-    MaxPool2d,
-    MSELoss,
-    ReLU,
-    Sequential,
-    Sigmoid,
-    SoftmaxCrossEntropy,
-    StepDecay,
-    Tanh,
-    check_layer,
-    check_loss,
-    log_softmax,
-    numerical_gradient,
-    relative_error,
-    softmax,
-)
+from lenet import nn
+from lenet.nn import *  # noqa: F403  (the names are nn.__all__, listed once there)
 from lenet.paper1998.loss import MAPLoss
 from lenet.training.checkpoint import load, save
 from lenet.utils import i18n
@@ -39,32 +15,5 @@ if i18n.LANGUAGE != "en":
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "Adam",
-    "AvgPool2d",
-    "Conv2d",
-    "ExponentialDecay",
-    "Flatten",
-    "Layer",
-    "LeNet5",
-    "LeakyReLU",
-    "Linear",
-    "MAPLoss",
-    "MSELoss",
-    "MaxPool2d",
-    "ReLU",
-    "SGD",
-    "Sequential",
-    "Sigmoid",
-    "SoftmaxCrossEntropy",
-    "StepDecay",
-    "Tanh",
-    "check_layer",
-    "check_loss",
-    "load",
-    "log_softmax",
-    "numerical_gradient",
-    "relative_error",
-    "save",
-    "softmax",
-]
+# Everything lenet.nn exports, and the few names from later packages a learner meets first.
+__all__ = [*nn.__all__, "MAPLoss", "load", "save"]
