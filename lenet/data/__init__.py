@@ -17,7 +17,7 @@ an editable install), else a per-user cache folder.
 
 from lenet.data.batches import iterate_minibatches, train_val_split
 from lenet.data.datasets import IDXDataset
-from lenet.data.download import DEADLINE, MIN_SPEED, TIMEOUT, default_data_dir, fetch_file
+from lenet.data.download import default_data_dir, fetch_file
 from lenet.data.errors import (
     DataError,
     DataFileError,
@@ -49,24 +49,13 @@ __all__ = [
 MIRRORS = MNIST.mirrors
 
 
-def load_mnist(
-    split="train",
-    root=None,
-    download=True,
-    *,
-    mirrors=None,
-    checksums=None,
-    timeout=TIMEOUT,
-    deadline=DEADLINE,
-    min_speed=MIN_SPEED,
-):
+def load_mnist(split="train", root=None, download=True, *, mirrors=None, **limits):
     """MNIST images float32 (N, 1, 28, 28) scaled to [0, 1] and labels int64 (N,) of a split.
 
     split: "train" or "test"; root: the folder with the files (default: default_data_dir());
     download: fetch missing or corrupt files, from mirrors (default lenet.data.MIRRORS, read at
-    each call); checksums, timeout, deadline, min_speed: see IDXDataset.load. Raises a DataError
-    naming the file or folder at fault, what is wrong and what to do.
+    each call); limits: checksums, timeout, deadline, min_speed, as IDXDataset.load takes them.
+    Raises a DataError naming the file or folder at fault, what is wrong and what to do.
     """
     mirrors = MIRRORS if mirrors is None else mirrors
-    limits = {"timeout": timeout, "deadline": deadline, "min_speed": min_speed}
-    return MNIST.load(split, root, download, mirrors, checksums, **limits)
+    return MNIST.load(split, root, download, mirrors, **limits)
