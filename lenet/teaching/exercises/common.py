@@ -1,14 +1,17 @@
-"""Helpers the exercises of several notebooks share: float64 layers, windows, one-hot labels."""
+"""Helpers the exercises of several notebooks share: float64 layers, windows, one-hot labels,
+random arguments."""
 
 import numpy as np
 
 from lenet.nn import Conv2d
+from lenet.utils.rng import as_generator
 
 __all__ = [
     "NO_N",
     "conv_layer",
     "layer_backward",
     "naive_softmax",
+    "normal_args",
     "onehot",
     "pad_width",
     "windows",
@@ -31,6 +34,13 @@ def layer_backward(layer, x, dout):
     """dL/dx of a layer at input x for the upstream gradient dout (a forward pass first)."""
     layer.forward(x)
     return layer.backward(dout)
+
+
+def normal_args(rng, **shapes):
+    """Arguments name -> a standard-normal float64 array of that shape, drawn from rng (a seed or
+    a Generator) in the order given: normal_args(31, x=(4, 3), W=(3, 2)) -> {"x": ..., "W": ...}."""
+    r = as_generator(rng)
+    return {name: r.normal(size=shape) for name, shape in shapes.items()}
 
 
 def windows(shape, k, s):

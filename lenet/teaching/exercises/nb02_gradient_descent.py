@@ -4,8 +4,7 @@ import numpy as np
 
 from lenet.nn import Linear, MSELoss
 from lenet.teaching.exercises.checker import Case, Exercise, Mistake
-from lenet.teaching.exercises.common import NO_N
-from lenet.utils.rng import as_generator
+from lenet.teaching.exercises.common import NO_N, normal_args
 
 __all__ = ["EXERCISES"]
 
@@ -60,21 +59,15 @@ DESCEND_CASES = (
     ),
 )
 
-GD_STEP_CASES = tuple(
+GD_STEP_CASES = (
     Case(
-        label,
-        {
-            "W": r.normal(size=(d, 1)),
-            "b": r.normal(size=1),
-            "X": r.normal(size=(n, d)),
-            "y": r.normal(size=(n, 1)),
-            "lr": lr,
-        },
-    )
-    for label, n, d, lr, r in [
-        ("4 examples, 3 features", 4, 3, 0.1, as_generator(21)),
-        ("7 examples, 2 features", 7, 2, 0.05, as_generator(22)),
-    ]
+        "4 examples, 3 features",
+        {**normal_args(21, W=(3, 1), b=1, X=(4, 3), y=(4, 1)), "lr": 0.1},
+    ),
+    Case(
+        "7 examples, 2 features",
+        {**normal_args(22, W=(2, 1), b=1, X=(7, 2), y=(7, 1)), "lr": 0.05},
+    ),
 )
 
 EXERCISES = (

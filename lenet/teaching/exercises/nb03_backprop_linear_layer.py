@@ -5,6 +5,7 @@ import numpy as np
 
 from lenet.nn import Layer, Linear, numerical_gradient
 from lenet.teaching.exercises.checker import Case, Exercise, Mistake
+from lenet.teaching.exercises.common import normal_args
 from lenet.utils.rng import as_generator
 
 __all__ = ["EXERCISES"]
@@ -46,20 +47,10 @@ def forward_differences(f, x, eps):
     return grad
 
 
-LINEAR_CASES = tuple(
-    Case(
-        label,
-        {
-            "x": r.normal(size=(n, d)),
-            "W": r.normal(size=(d, m)),
-            "dout": r.normal(size=(n, m)),
-        },
-    )
-    for label, n, d, m, r in [
-        ("square W (3 in, 3 out)", 4, 3, 3, as_generator(31)),
-        ("3 in, 2 out", 5, 3, 2, as_generator(32)),
-        ("one example", 1, 4, 3, as_generator(33)),
-    ]
+LINEAR_CASES = (
+    Case("square W (3 in, 3 out)", normal_args(31, x=(4, 3), W=(3, 3), dout=(4, 3))),
+    Case("3 in, 2 out", normal_args(32, x=(5, 3), W=(3, 2), dout=(5, 2))),
+    Case("one example", normal_args(33, x=(1, 4), W=(4, 3), dout=(1, 3))),
 )
 
 _FUNCTIONS = (
@@ -183,21 +174,10 @@ class _AllSummedDB(LinearLayer):
         return dx
 
 
-LAYER_CASES = tuple(
-    Case(
-        label,
-        {
-            "W": r.normal(size=(d, m)),
-            "b": r.normal(size=m),
-            "x": r.normal(size=(n, d)),
-            "dout": r.normal(size=(n, m)),
-        },
-    )  # fmt: skip
-    for label, n, d, m, r in [
-        ("4 examples, 3 in, 2 out", 4, 3, 2, as_generator(34)),
-        ("one example, 5 in, 3 out", 1, 5, 3, as_generator(35)),
-        ("square W (4 in, 4 out)", 6, 4, 4, as_generator(36)),
-    ]
+LAYER_CASES = (
+    Case("4 examples, 3 in, 2 out", normal_args(34, W=(3, 2), b=2, x=(4, 3), dout=(4, 2))),
+    Case("one example, 5 in, 3 out", normal_args(35, W=(5, 3), b=3, x=(1, 5), dout=(1, 3))),
+    Case("square W (4 in, 4 out)", normal_args(36, W=(4, 4), b=4, x=(6, 4), dout=(6, 4))),
 )
 
 LINEAR_LAYER = Exercise(
