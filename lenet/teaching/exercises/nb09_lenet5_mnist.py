@@ -83,8 +83,14 @@ def epoch_cases():
     return tuple(cases)
 
 
-def _shuffled(rng, n):
-    return as_generator(rng).permutation(n)
+def _epoch_variant(shuffle=True, **slips):
+    """A train_epoch with the usual slips switchable (see _loop); shuffle=False keeps x's order."""
+
+    def epoch(model, loss_fn, optimizer, x, y, batch_size, rng):
+        order = as_generator(rng).permutation(len(x)) if shuffle else np.arange(len(x))
+        return _loop(model, loss_fn, optimizer, x, y, batch_size, order, **slips)
+
+    return epoch
 
 
 TRAIN_EPOCH = Exercise(
@@ -95,28 +101,22 @@ TRAIN_EPOCH = Exercise(
     cases=epoch_cases(),
     mistakes=(
         Mistake(
-            wrong=lambda m, f, o, x, y, b, rng: _loop(m, f, o, x, y, b, np.arange(len(x))),
+            wrong=_epoch_variant(shuffle=False),
             hint="shuffle first: the batches take the examples in the order "
             "rng.permutation(len(x)) (iterate_minibatches(x, y, batch_size, rng=rng) does it)",
         ),
         Mistake(
-            wrong=lambda m, f, o, x, y, b, rng: _loop(
-                m, f, o, x, y, b, _shuffled(rng, len(x)), last=False
-            ),
+            wrong=_epoch_variant(last=False),
             hint="keep the last, smaller batch: every example is used once per epoch",
         ),
         Mistake(
-            wrong=lambda m, f, o, x, y, b, rng: _loop(
-                m, f, o, x, y, b, _shuffled(rng, len(x)), step_first=True
-            ),
+            wrong=_epoch_variant(step_first=True),
             hint="the order of a step is forward, loss, model.backward(loss_fn.backward()), "
             "and only then optimizer.step(): the step needs this batch's gradients",
             error="has no gradient",
         ),
         Mistake(
-            wrong=lambda m, f, o, x, y, b, rng: _loop(
-                m, f, o, x, y, b, _shuffled(rng, len(x)), step=False
-            ),
+            wrong=_epoch_variant(step=False),
             hint="call optimizer.step() after each backward pass: without it the weights "
             "never change",
         ),
