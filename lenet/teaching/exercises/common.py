@@ -10,6 +10,7 @@ __all__ = [
     "NO_N",
     "conv_layer",
     "layer_backward",
+    "loss_gradient",
     "naive_softmax",
     "normal_args",
     "onehot",
@@ -41,6 +42,12 @@ def normal_args(rng, **shapes):
     a Generator) in the order given: normal_args(31, x=(4, 3), W=(3, 2)) -> {"x": ..., "W": ...}."""
     r = as_generator(rng)
     return {name: r.normal(size=shape) for name, shape in shapes.items()}
+
+
+def loss_gradient(loss, pred, target):
+    """dL/dpred of a loss at (pred, target), shaped like pred (a forward pass first)."""
+    loss.forward(pred, target)
+    return loss.backward()
 
 
 def windows(shape, k, s):

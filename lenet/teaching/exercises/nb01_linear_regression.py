@@ -4,7 +4,7 @@ import numpy as np
 
 from lenet.nn import MSELoss
 from lenet.teaching.exercises.checker import Case, Exercise, Mistake
-from lenet.teaching.exercises.common import NO_N
+from lenet.teaching.exercises.common import NO_N, loss_gradient
 from lenet.utils.rng import as_generator
 
 __all__ = ["EXERCISES"]
@@ -15,9 +15,7 @@ def mse(pred, target):
 
 
 def mse_gradient(pred, target):
-    loss = MSELoss()
-    loss.forward(pred, target)
-    return loss.backward()
+    return loss_gradient(MSELoss(), pred, target)
 
 
 CASES = tuple(
