@@ -60,6 +60,18 @@ def test_a_read_only_folder_is_found_before_training(tiny_mnist, tmp_path):
     assert result.returncode == 2 and "Permission denied" in result.stderr
 
 
+def start_long_training(data, output):
+    """`python -m lenet train` on the tiny data for 1000 epochs, in a process of its own."""
+    args = train_args(data, output)
+    args[args.index("--epochs") + 1] = "1000"
+    return subprocess.Popen(
+        [sys.executable, "-m", "lenet", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
 def test_a_second_run_keeps_the_first_model(tiny_mnist, tmp_path):
     output = tmp_path / "checkpoints" / "lenet5.npz"
     first = run_cli(*train_args(tiny_mnist, output, "--seed", "1"))
@@ -111,14 +123,7 @@ def test_ctrl_c_keeps_the_best_finished_epoch(tiny_mnist, tmp_path, monkeypatch,
 
 def test_sigterm_exits_143_and_leaves_no_temporary_file(tiny_mnist, tmp_path):
     output = tmp_path / "m.npz"
-    args = train_args(tiny_mnist, output)
-    args[args.index("--epochs") + 1] = "1000"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "lenet", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    process = start_long_training(tiny_mnist, output)
     assert process.stdout.readline().startswith("training ")  # training has started
     process.send_signal(signal.SIGTERM)
     out, err = process.communicate(timeout=60)
@@ -259,14 +264,7 @@ def test_sighup_after_epoch_1_leaves_a_loadable_model(tiny_mnist, tmp_path):
     """A closed terminal or a dropped SSH session (SIGHUP) is handled like SIGTERM: the best
     epoch's model is on disk (it was saved after the epoch) and the run says so, exit 129."""
     output = tmp_path / "m.npz"
-    args = train_args(tiny_mnist, output)
-    args[args.index("--epochs") + 1] = "1000"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "lenet", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    process = start_long_training(tiny_mnist, output)
     for line in process.stdout:  # the epoch's line comes after its save
         if line.startswith("epoch 1:"):
             break
