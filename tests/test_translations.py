@@ -146,6 +146,23 @@ def test_a_new_printed_line_without_translation_fails(tmp_path):
     assert found == ["01_loss.ipynb, cell code: no translation for the line 'all done'"]
 
 
+def test_a_table_needs_an_entry_for_each_word_cell(tmp_path):
+    english = make_root(tmp_path)
+    header = "print(f\"{'loss':8} {'time':>6}\")\nprint(f\"{'train':8} {loss:6.3f} {t:6.1f}\")"
+    edit_cell(english, "code", lambda s: s + "\n" + header)
+    translate_tool.build(english, root=tmp_path)
+    found = translate_tool.problems(english, root=tmp_path)
+    assert found == [
+        "01_loss.ipynb, cell code: no translation for the line 'loss time'",
+        "01_loss.ipynb, cell code: no translation for the line 'train {} {}'",
+    ]
+    catalog = tmp_path / "lenet/utils/locale/zh.json"
+    entries = json.loads(catalog.read_text())
+    entries.update({"loss": "损失", "time": "时间", "train": "训练"})
+    catalog.write_text(json.dumps(entries, ensure_ascii=False))
+    assert translate_tool.problems(english, root=tmp_path) == []  # one entry per cell will do
+
+
 def test_a_new_english_cell_fails_until_translated(tmp_path):
     english = make_root(tmp_path)
     nb = nbformat.read(english, as_version=4)
@@ -194,6 +211,13 @@ CATALOG = {
     "loss: {}": "损失：{}",
     "validation accuracy": "验证准确率",
     "a brace {{x}} stays": "花括号 {{x}} 不变",
+    "weight decay {}: ends at {}": "权重衰减 {}：终点 {}",
+    "steps": "步骤",
+    "plain": "普通",
+    "stroke width": "笔画宽度",
+    "+ centre of mass": "+ 质心",
+    "all but anti-aliasing": "除抗锯齿外的所有步骤",
+    "ok": "通过了",
 }
 
 
@@ -211,6 +235,40 @@ def test_translate_fills_values_in_and_reorders_them(chinese):
     assert i18n.translate("no entry for this line") == "no entry for this line"
     assert i18n.translate("0.25 1e-3") == "0.25 1e-3"
     assert i18n.translate("epoch", lang="en") == "epoch"
+
+
+def test_a_value_may_hold_a_number_ending_in_a_point(chinese):
+    # numpy prints [2.   0.98]: the point of "2." ends no sentence
+    assert (
+        i18n.translate("weight decay 0.5: ends at [2.   0.98]") == "权重衰减 0.5：终点 [2.   0.98]"
+    )
+
+
+def _cell_columns(line):
+    """The display column where each cell of a table row starts."""
+    return [i18n.width(line[: m.start()]) for m in re.finditer(r"\S+(?: \S+)*", line)]
+
+
+def test_a_table_row_is_translated_cell_by_cell_in_its_columns(chinese):
+    rows = [f"{'steps':24} {'plain':>7} {'stroke width':>13}"] + [
+        f"{name:24} {accuracy:7.1%} {width:13.2f}"
+        for name, accuracy, width in (
+            ("+ centre of mass", 0.92, 1.69),
+            ("all but anti-aliasing", 0.905, 1.88),
+        )
+    ]
+    translated = [i18n.translate(row) for row in rows]
+    assert [row.split("  ")[0] for row in translated] == ["步骤", "+ 质心", "除抗锯齿外的所有步骤"]
+    assert translated[0].split() == ["步骤", "普通", "笔画宽度"]
+    assert translated[1].split()[2:] == ["92.0%", "1.69"]
+    for row, chinese_row in zip(rows, translated, strict=True):
+        assert _cell_columns(chinese_row) == _cell_columns(row), chinese_row  # still aligned
+    assert i18n.width("笔画 width") == 10
+    # a cell wider than its English takes from the gap after it, two spaces kept
+    assert i18n.translate("ok      0.5  1") == "通过了  0.5  1"
+    assert i18n.translate("ok  0.5  1") == "通过了  0.5  1"
+    assert i18n.translate("steps 1  plain  0.5") == "steps 1  普通   0.5"
+    assert i18n.translate("adam      98.76%") == "adam      98.76%"  # no cell known
 
 
 def test_print_goes_through_the_catalog(chinese, capsys):

@@ -54,6 +54,10 @@ SHOWN_ARGUMENT = {
 SHOWN_LIST = {"bar", "barh", "set_xticklabels", "set_yticklabels", "set_xticks", "set_yticks"}
 SHOWN_KEYWORDS = {"label", "title", "xlabel", "ylabel", "description", "tooltip"}
 _LETTERS = re.compile(r"[A-Za-z]")
+# The edges of a padded field (f"{name:24}"): a row of a table, whose cells the translation
+# layer also takes one by one (lenet/utils/i18n.py), so one entry per word cell will do.
+CELL = "\0"
+_WIDTH = re.compile(r"(.?[<>^=])?[-+ ]?z?#?0?[1-9]")  # a format spec that pads: >7, 24, 13.2f
 
 
 def i18n(root=ROOT):
@@ -85,10 +89,12 @@ def _template(node):
     if isinstance(node, ast.JoinedStr):
         # a constant in a field (f"{'test accuracy':>14s}") is a padded word of its own
         return "".join(
-            f" {_template(part.value)} "
+            f"{CELL} {_template(part.value)} {CELL}"
             if isinstance(part, ast.FormattedValue) and isinstance(part.value, ast.Constant)
             else _template(part)
             if isinstance(part, ast.Constant)
+            else f"{CELL}{{}}{CELL}"
+            if _padded(part)
             else "{}"
             for part in node.values
         )
@@ -102,6 +108,13 @@ def _template(node):
     ):
         return re.sub(r"(?<!\{)\{[^{}]*\}(?!\})", "{}", node.func.value.value)
     return "{}"
+
+
+def _padded(part):
+    """True for a field of an f-string that pads its value to a width (f"{acc:7.1%}")."""
+    spec = part.format_spec
+    text = "".join(v.value for v in spec.values if isinstance(v, ast.Constant)) if spec else ""
+    return _WIDTH.match(text) is not None
 
 
 def _shown(call):
@@ -126,7 +139,8 @@ def _shown(call):
 
 
 def shown_lines(source, normalize):
-    """The catalog keys of every line the code `source` prints or writes on a plot."""
+    """The catalog keys of every line the code `source` prints or writes on a plot (the edges
+    of its padded fields marked CELL; see missing)."""
     code = "\n".join(
         "" if line.lstrip().startswith(("%", "!")) else line for line in source.split("\n")
     )
@@ -136,10 +150,26 @@ def shown_lines(source, normalize):
             for text in _shown(node):
                 for line in text.split("\n"):
                     key = normalize(line)
-                    words = re.sub(r"\$[^$]*\$", "", key.replace("{}", ""))  # not TeX
-                    if _LETTERS.search(words) and key not in keys:
+                    if _worded(key) and key not in keys:
                         keys.append(key)
     return keys
+
+
+def _worded(key):
+    """True when the key holds words (letters outside its values and its TeX)."""
+    return bool(_LETTERS.search(re.sub(r"\$[^$]*\$", "", key.replace("{}", "").replace(CELL, ""))))
+
+
+def missing(key, known):
+    """The entry the line `key` of shown_lines lacks in the catalog `known`, or None: the whole
+    line's, or for a table row (padded fields) one for each word cell."""
+    line = " ".join(key.replace(CELL, "").split())
+    if line in known:
+        return None
+    cells = [" ".join(cell.split()) for cell in key.split(CELL)]
+    if CELL in key and all(cell in known for cell in cells if _worded(cell)):
+        return None
+    return line
 
 
 # What lenet itself shows a learner: the pictures and widgets of lenet.teaching, and the hints of
@@ -173,7 +203,7 @@ def _hints(source, normalize):
                 text = constants.get(value.id)
                 text = None if text is None else text.replace("{", "{{").replace("}", "}}")
             elif isinstance(value, ast.Constant | ast.JoinedStr):
-                text = _template(value)
+                text = _template(value).replace(CELL, "")
             else:
                 text = None
             if text and normalize(text) not in keys:
@@ -189,8 +219,8 @@ def lenet_problems(root=ROOT, lang=LANG):
     found = []
     for name in LEARNER_MODULES:
         for key in shown_lines((Path(root) / name).read_text(), module.normalize):
-            if key not in known:
-                found.append(f"{name}: no translation for the line {key!r}")
+            if missing(key, known):
+                found.append(f"{name}: no translation for the line {missing(key, known)!r}")
     for path in sorted(Path(root).glob(HINTS)):
         for key in _hints(path.read_text(), module.normalize):
             if key not in known:
@@ -250,9 +280,10 @@ def problems(english_path, root=ROOT, lang=LANG):
     for cell in english.cells:
         if cell.cell_type == "code":
             for key in shown_lines(cell.source, module.normalize):
-                if key not in known:
+                if missing(key, known):
                     found.append(
-                        f"{name}, cell {cell.get('id')}: no translation for the line {key!r}"
+                        f"{name}, cell {cell.get('id')}: no translation for the line "
+                        f"{missing(key, known)!r}"
                     )
     return found
 

@@ -15,6 +15,12 @@ translates the line ``predictions agree on 100.00% of the 10,000 test images``. 
 itself a line of the catalog (a run's name printed in a title) is translated too, and a line of
 several sentences without an entry of its own is translated sentence by sentence.
 
+A row of an aligned table (cells two or more spaces apart, as ``f"{name:24} {acc:7.1%}"``
+prints them) without an entry of its own is translated cell by cell, each cell starting in the
+display column it started in (a Chinese character is two columns wide), so the table stays
+aligned: its header and its rows need one entry per word cell (``"steps": "步骤"``), not one per
+line.
+
 The Chinese notebooks run the same code cells as the English ones, so in Chinese mode
 ``install()`` sends every ``print`` through ``translate`` (lenet's own messages included); the
 plots get their labels the same way (lenet.teaching.plotlang). A line without a catalog entry
@@ -27,15 +33,26 @@ import json
 import os
 import re
 import string
+import unicodedata
 from pathlib import Path
 
-__all__ = ["LANGUAGE", "LANGUAGES", "catalog", "install", "language", "normalize", "translate"]
+__all__ = [
+    "LANGUAGE",
+    "LANGUAGES",
+    "catalog",
+    "install",
+    "language",
+    "normalize",
+    "translate",
+    "width",
+]
 
 LANGUAGES = ("en", "zh")
 MARKER = ".lenet-lang"  # a file in the working directory naming the language of its notebooks
 LOCALE = Path(__file__).resolve().parent / "locale"
 _LETTERS = re.compile(r"[A-Za-z]")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+_CELL = re.compile(r"\S+(?: \S+)*")  # the cells of a table row are two or more spaces apart
 
 
 def language():
@@ -73,7 +90,9 @@ def _pattern(key):
         if field is not None and k == len(fields) - 1:
             parts.append("(.*?)")  # a value at the end may be whole sentences (a verdict)
         elif field is not None:
-            parts.append(r"((?:(?![.!?]\s).)*?)")  # one value never spans a sentence's end
+            # one value never spans a sentence's end (a number's point, as numpy prints
+            # [0. 1.], is none)
+            parts.append(r"((?:(?!(?<!\d)[.!?]\s).)*?)")
     return re.compile(r"\s*" + "".join(parts) + r"\s*", re.DOTALL)
 
 
@@ -113,12 +132,39 @@ def _line(line, lang):
                 # verdict in a sentence) is translated too; values are shorter than the line
                 values = [_line(v.strip(), lang) for v in match.groups()]
                 return indent + translated.format(*values)
+    row = _row(line, lang)
+    if row is not None:
+        return row
     sentences = _SENTENCE_END.split(line.strip())
     if len(sentences) > 1:  # a paragraph of sentences: each has its own entry
         translated = [_line(sentence, lang) for sentence in sentences]
         if translated != sentences:
             return indent + " ".join(translated)
     return line
+
+
+def width(text):
+    """The columns `text` takes on a terminal: 2 for a wide (CJK) character, 0 for a mark."""
+    return sum(
+        0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1
+        for c in text
+    )
+
+
+def _row(line, lang):
+    """A table row translated cell by cell, each cell where it started, or None if no cell
+    has an entry. A wider cell takes from the gap after it, keeping two spaces."""
+    cells = list(_CELL.finditer(line))
+    if len(cells) < 2:
+        return None
+    out, changed = "", False
+    for cell in cells:
+        text = cell.group()
+        translated = _line(text, lang) if _LETTERS.search(text) else text
+        changed = changed or translated != text
+        gap = width(line[: cell.start()]) - width(out)
+        out += " " * (max(gap, 2) if out else gap) + translated
+    return out if changed else None
 
 
 def translate(text, lang=None):
