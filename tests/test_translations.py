@@ -16,11 +16,13 @@ from pathlib import Path
 
 import matplotlib
 import nbformat
+import numpy as np
 import pytest
 from matplotlib.figure import Figure
 from matplotlib.text import Text
 
 from lenet.teaching import plotlang, student
+from lenet.teaching.exercises import EXERCISES, in_notebook, summary, verdict
 from lenet.utils import i18n
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,7 +40,7 @@ def test_chinese_edition_is_in_step_with_the_english(english):
 
 
 def test_what_lenet_shows_a_learner_is_translated():
-    found = translate_tool.lenet_problems()
+    found = translate_tool.lenet_problems() + translate_tool.exercise_problems(EXERCISES)
     assert not found, "\n".join(found)
     hints = (ROOT / "lenet/teaching/exercises/nb01_linear_regression.py").read_text()
     assert len(translate_tool._hints(hints, i18n.normalize)) >= 5  # the check sees the hints
@@ -271,6 +273,14 @@ def test_a_table_row_is_translated_cell_by_cell_in_its_columns(chinese):
     assert i18n.translate("adam      98.76%") == "adam      98.76%"  # no cell known
 
 
+def test_fill_puts_the_values_in_as_they_are(chinese):
+    assert i18n.translate("loss: epoch") == "损失：轮次"  # a value that is a word
+    assert i18n.fill("loss: {}", "epoch") == "损失：epoch"  # a value that is code (a name)
+    assert i18n.fill("lenet {} {}", 1, 2) == "lenet 1 2"
+    assert i18n.fill("no entry: {}", "epoch") == "no entry: epoch"
+    assert i18n.fill("loss: {}", "epoch", lang="en") == "loss: epoch"
+
+
 def test_print_goes_through_the_catalog(chinese, capsys):
     i18n.translated_print("predictions agree on", "100.00% of the 10 test images", end="!\n")
     assert capsys.readouterr().out == "10 张测试图像中, 100.00% 的预测一致!\n"
@@ -326,3 +336,121 @@ def test_the_chinese_student_edition(tmp_path):
     assert yours in text and "NotImplementedError()" in text  # the note and the placeholders
     with pytest.raises(ValueError, match="lang: expected one of en, zh, got 'fr'"):
         student.language_edition("fr")
+
+
+# ---------------------------------------------------------------------------- the checker
+
+
+def _slips(ex):
+    """Wrong answers to exercise ex that provoke each kind of verdict the checker gives."""
+
+    def answer(change):
+        def wrong(*args):
+            out = ex.reference(*args)
+            return tuple(map(change, out)) if isinstance(out, tuple) else change(out)
+
+        return wrong
+
+    def raises(*args):
+        raise ValueError("operands could not be broadcast together")
+
+    def in_place(*args):
+        for arg in args:
+            if isinstance(arg, np.ndarray) and arg.size:
+                arg[...] = 0
+        return ex.reference(*args)
+
+    slips = [mistake.wrong for mistake in ex.mistakes if mistake.wrong is not None]
+    if ex.prepare is not None:  # a class or a loop: its mistakes are written as the learner's
+        return slips
+    return slips + [
+        answer(lambda o: np.asarray(o) * 1.01),
+        answer(lambda o: -np.asarray(o) - 1),
+        answer(lambda o: -np.asarray(o)),
+        answer(lambda o: np.asarray(o).T),
+        answer(lambda o: np.asarray(o)[..., :1]),
+        answer(lambda o: np.asarray(o) * np.inf),
+        answer(lambda o: np.asarray(o).tolist()),
+        answer(lambda o: np.asarray(o) * 1j),
+        answer(lambda o: np.asarray(o) + 0.5),
+        answer(lambda o: "text"),
+        lambda *args: None,
+        lambda *args: (1.0,) * (len(ex.outputs) + 1),
+        raises,
+        in_place,
+        ex.reference(*ex.cases[0].args.values()),  # the result, not the function
+    ]
+
+
+def _still_english(text):
+    """The lines of a verdict, as print shows it in Chinese, that are English words without
+    Chinese (a traceback's lines, the learner's own code, are left out)."""
+    lines = i18n.translate(text).split("\n")
+    return [
+        line
+        for line in lines
+        if not line.startswith("    ") and re.search("[A-Za-z]{3,}", line) and not CJK.search(line)
+    ]
+
+
+@pytest.fixture
+def chinese_checker(monkeypatch):
+    monkeypatch.setattr(i18n, "LANGUAGE", "zh")
+
+
+def test_the_checkers_verdicts_are_chinese(chinese_checker):
+    english = []
+    for number, ex in EXERCISES.items():
+        for slip in _slips(ex):
+            result = verdict(number, slip)  # a transposed vector passes
+            english += _still_english(result.message) + _still_english(result.hint)
+    assert not english, "\n".join(dict.fromkeys(english))
+
+
+def _placeholder(pred, target):
+    raise NotImplementedError
+
+
+def test_the_summary_of_the_exercises_is_chinese(chinese_checker, capsys):
+    verdict("1.1", EXERCISES["1.1"].mistakes[0].wrong)  # failed, with its hint
+    verdict("5.3", EXERCISES["5.3"].reference)  # passed, 2 points
+    verdict("1.2", _placeholder)  # not attempted
+    shown = {}
+    for notebook in sorted({int(number.split(".")[0]) for number in EXERCISES}):
+        summary(notebook)
+        rows = [i18n.translate(line) for line in capsys.readouterr().out.splitlines()]
+        assert len(rows) == len(in_notebook(notebook)) + 2
+        assert CJK.search(rows[0]) and CJK.search(rows[-1])  # the title and the count
+        for ex, row in zip(in_notebook(notebook), rows[1:-1], strict=True):
+            shown[ex.number] = re.split(" {2,}", row.strip())[2:]  # points, status (and hint)
+    assert all(re.fullmatch(r"\d 分", points) for points, _ in shown.values()), shown
+    assert shown["1.1"][1].startswith("未通过: 你把平方误差加起来了")
+    assert shown["5.3"] == ["2 分", "通过"] and shown["1.2"] == ["1 分", "尚未尝试"]
+
+
+def test_the_checks_catch_a_missing_entry(chinese_checker, monkeypatch):
+    known = i18n.catalog("zh")
+    ex = EXERCISES["3.1"]
+    label, output = ex.cases[0].label, "expected {} of shape {}, got shape {}"
+    assert label in known and output in known
+    without = {key: value for key, value in known.items() if key not in (label, output)}
+    monkeypatch.setattr(translate_tool, "i18n", lambda root: _Module(without))
+    assert translate_tool.exercise_problems({"3.1": ex}) == [
+        f"exercise 3.1: no translation for {label!r}"
+    ]
+    monkeypatch.setattr(i18n, "catalog", lambda lang: without)
+    i18n._templates.cache_clear()
+    try:
+        wrong = verdict("3.1", lambda x, W, dout: (dout @ W.T, x.T @ dout, dout.sum(axis=0)[:1]))
+        assert _still_english(wrong.message) == ["  expected db of shape (3,), got shape (1,)"]
+        assert label in wrong.message  # left in English: the catalog has no entry
+    finally:
+        i18n._templates.cache_clear()
+
+
+class _Module:
+    """tools/translate.py's view of lenet.utils.i18n, with another catalog."""
+
+    def __init__(self, known):
+        self.catalog = lambda lang: known
+        self.normalize = i18n.normalize

@@ -31,6 +31,8 @@ from pathlib import Path
 import nbformat
 import polib
 
+from lenet.teaching.exercises.registry import EXERCISES
+
 ROOT = Path(__file__).resolve().parent.parent
 LANG = "zh"
 
@@ -49,6 +51,7 @@ SHOWN_ARGUMENT = {
     "text": 2,
     "figtext": 2,
     "translate": 0,
+    "fill": 0,  # a template whose values go in untranslated (lenet.utils.i18n.fill)
 }
 # Calls whose first list of strings a learner reads (bar names, tick labels).
 SHOWN_LIST = {"bar", "barh", "set_xticklabels", "set_yticklabels", "set_xticks", "set_yticks"}
@@ -125,6 +128,8 @@ def _shown(call):
         sep = next((k.value for k in call.keywords if k.arg == "sep"), None)
         sep = sep.value if isinstance(sep, ast.Constant) and isinstance(sep.value, str) else " "
         yield sep.join(_template(arg) for arg in call.args)
+    elif name == "fill" and call.args and isinstance(call.args[0], ast.Constant):
+        yield call.args[0].value  # already a template: {} for each value
     elif name in SHOWN_ARGUMENT and len(call.args) > SHOWN_ARGUMENT[name]:
         yield _template(call.args[SHOWN_ARGUMENT[name]])
     if name in SHOWN_LIST:
@@ -175,6 +180,8 @@ def missing(key, known):
 # What lenet itself shows a learner: the pictures and widgets of lenet.teaching, and the hints of
 # the exercises' checker (lenet.teaching.exercises.nb*.py, `hint=` of every Mistake).
 LEARNER_MODULES = (
+    "lenet/teaching/exercises/checker.py",
+    "lenet/teaching/exercises/cells.py",
     "lenet/teaching/viz.py",
     "lenet/teaching/diagrams.py",
     "lenet/teaching/panel.py",
@@ -225,6 +232,28 @@ def lenet_problems(root=ROOT, lang=LANG):
         for key in _hints(path.read_text(), module.normalize):
             if key not in known:
                 found.append(f"{path.relative_to(root)}: no translation for the hint {key!r}")
+    return found
+
+
+def exercise_problems(exercises, root=ROOT, lang=LANG):
+    """Every text of the exercises {number: Exercise} that the checker puts in a verdict (a
+    case's label, a function argument's docstring, an output's name when it is words) with
+    no entry in the catalog."""
+    module = i18n(root)
+    known = module.catalog(lang)
+    found = []
+    for number, ex in exercises.items():
+        labels = [case.label for case in ex.cases]
+        docs = [
+            getattr(value, "__doc__", None) or "a function"
+            for case in ex.cases
+            for value in case.args.values()
+            if callable(value)
+        ]
+        names = [name for name in ex.outputs if " " in name]
+        for text in dict.fromkeys(labels + docs + names):
+            if module.normalize(text) not in known:
+                found.append(f"exercise {number}: no translation for {text!r}")
     return found
 
 
@@ -388,6 +417,7 @@ def main(argv=None):
             print(f"wrote {build(path).relative_to(ROOT)}")
     else:
         found = [line for path in chosen for line in problems(path)] + lenet_problems()
+        found += exercise_problems(EXERCISES)
         print("\n".join(found) or f"{len(chosen)} notebooks in step with their translations")
         return 1 if found else 0
     return 0

@@ -13,7 +13,9 @@ written as one (a printed line matches whatever its padding). For example
 
 translates the line ``predictions agree on 100.00% of the 10,000 test images``. A value that is
 itself a line of the catalog (a run's name printed in a title) is translated too, and a line of
-several sentences without an entry of its own is translated sentence by sentence.
+several sentences without an entry of its own is translated sentence by sentence. Where a value
+must stay as it is (a learner's function named ``accuracy``), ``fill(template, *values)``
+translates the template alone before the values go in.
 
 A row of an aligned table (cells two or more spaces apart, as ``f"{name:24} {acc:7.1%}"``
 prints them) without an entry of its own is translated cell by cell, each cell starting in the
@@ -40,6 +42,7 @@ __all__ = [
     "LANGUAGE",
     "LANGUAGES",
     "catalog",
+    "fill",
     "install",
     "language",
     "normalize",
@@ -173,6 +176,13 @@ def translate(text, lang=None):
     if lang == "en" or not isinstance(text, str):
         return text
     return "\n".join(_line(line, lang) for line in text.split("\n"))
+
+
+def fill(template, *values, lang=None):
+    """`template`'s translation with `values` put in as they are: a name that is code
+    (a function called ``accuracy``) is not translated as a word would be."""
+    lang = LANGUAGE if lang is None else lang
+    return catalog(lang).get(normalize(template), template).format(*values)
 
 
 _print = builtins.print

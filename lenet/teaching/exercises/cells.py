@@ -12,6 +12,7 @@ import os
 
 from lenet.teaching.exercises.checker import ExerciseFailed, judge
 from lenet.teaching.exercises.registry import exercise, in_notebook
+from lenet.utils.i18n import translate
 
 __all__ = ["check", "grading", "or_reference", "summary", "verdict"]
 
@@ -39,7 +40,7 @@ def check(number, fn):
     """
     result = verdict(number, fn)
     if grading() and not result.passed:
-        raise ExerciseFailed(result.message) from None
+        raise ExerciseFailed(translate(result.message)) from None  # nbgrader's feedback
     print(result.message)
 
 
@@ -66,10 +67,10 @@ def summary(notebook):
         seen = _SEEN.get(ex.number)
         status = seen.status if seen is not None else "not attempted"
         points = f"{ex.points} point{'s' if ex.points > 1 else ''}"
-        why = f": {seen.hint}" if status == "failed" and seen.hint else ""
-        lines.append(
-            f"  {MARKS[status]} {ex.number:<5} {ex.function:<24} {points:<9} {status}{why}"
-        )
+        # the status and the hint are one cell of the row: translated before they are joined
+        why = f": {translate(seen.hint)}" if status == "failed" and seen.hint else ""
+        shown = translate(status) + why
+        lines.append(f"  {MARKS[status]} {ex.number:<5} {ex.function:<24} {points:<9} {shown}")
     passed = sum(1 for ex in exercises if getattr(_SEEN.get(ex.number), "passed", False))
     lines.append(f"{passed} of {len(exercises)} passed.")
     print("\n".join(lines))

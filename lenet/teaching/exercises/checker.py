@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lenet.utils.i18n import translate
+from lenet.utils.i18n import fill, translate
 
 __all__ = ["Case", "Exercise", "ExerciseFailed", "Mistake", "Verdict", "judge"]
 
@@ -90,15 +90,16 @@ class Verdict:
 
 
 def _describe(case):
+    """The case as the learner reads it: its label and its arguments' shapes or values."""
     parts = []
     for name, value in case.args.items():
         if isinstance(value, np.ndarray) and value.ndim > 0:
             parts.append(f"{name} {value.shape}")
         elif callable(value):
-            parts.append(f"{name}={getattr(value, '__doc__', None) or 'a function'}")
+            parts.append(f"{name}={translate(getattr(value, '__doc__', None) or 'a function')}")
         else:
             parts.append(f"{name}={value!r}")
-    return f"{case.label} ({', '.join(parts)})"
+    return f"{translate(case.label)} ({', '.join(parts)})"
 
 
 def _prepared(ex, fn):
@@ -317,8 +318,12 @@ def _not_attempted(ex, name):
     return Verdict(
         ex.number,
         "not attempted",
-        f"Exercise {ex.number} not attempted yet: write {name} in the cell above (replace "
-        "the `raise NotImplementedError`), run that cell, then this check again.",
+        fill(
+            "Exercise {} not attempted yet: write {} in the cell above (replace the "
+            "`raise NotImplementedError`), run that cell, then this check again.",
+            ex.number,
+            name,
+        ),
     )
 
 
@@ -367,20 +372,31 @@ def _judge_case(ex, fn, name, where, case):
 def judge(ex, fn):
     """The Verdict on fn for the Exercise ex; prints nothing, never raises for fn."""
     if not callable(fn):
-        message = (
-            f"✗ Exercise {ex.number}: pass the function itself, check({ex.number!r}, "
-            f"{ex.function}), without calling it; got {type(fn).__name__} {fn!r:.60}"
+        message = fill(
+            "✗ Exercise {}: pass the function itself, check({}, {}), without calling it; got {} {}",
+            ex.number,
+            repr(ex.number),
+            ex.function,
+            type(fn).__name__,
+            f"{fn!r:.60}",
         )
         return Verdict(ex.number, "failed", message)
     name = getattr(fn, "__name__", ex.function)
     fn = _prepared(ex, fn)
     for k, case in enumerate(ex.cases, 1):
-        where = f"✗ Exercise {ex.number} ({name}), case {k} of {len(ex.cases)}: {_describe(case)}"
+        where = fill(
+            "✗ Exercise {} ({}), case {} of {}: {}",
+            ex.number,
+            name,
+            k,
+            len(ex.cases),
+            _describe(case),
+        )
         verdict = _judge_case(ex, fn, name, where, case)
         if verdict is not None:
             return verdict
     return Verdict(
         ex.number,
         "passed",
-        f"✓ Exercise {ex.number} ({name}): all {len(ex.cases)} cases agree with lenet.",
+        fill("✓ Exercise {} ({}): all {} cases agree with lenet.", ex.number, name, len(ex.cases)),
     )
