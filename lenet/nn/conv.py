@@ -18,7 +18,8 @@ class Conv2d(Layer):
     H' = (H + 2P - K) // S + 1, zero padding P, stride S.
 
     With ``input_grad=False`` (a first layer) backward skips dL/dx, which nothing needs for
-    an input image, and returns None.
+    an input image, and returns None. backward reads the (padded) input again: an input
+    changed in place between forward and backward gives the gradient of the changed one.
     """
 
     def __init__(
@@ -82,42 +83,42 @@ class Conv2d(Layer):
         W = self.effective_weight()
         xp = im2col.pad(x.astype(W.dtype, copy=False), self.padding)
         # every window of xp unrolled into a column: the convolution is one matrix product
-        y, columns = im2col.convolve(xp, W, self.stride, self._columns)  # (O, H'*W'*N)
+        y = im2col.convolve(xp, W, self.stride, self._columns)  # (O, H'*W'*N)
         if self.bias:
             y += self.params["b"][:, None]
-        self._cache = (columns, xp.shape)
+        self._cache = xp  # backward rebuilds the columns from it (see im2col.weight_gradient)
         h_out, w_out = im2col.output_shape(xp.shape, self.kernel_size, self.stride)
         return y.reshape(self.out_channels, h_out, w_out, len(x)).transpose(3, 0, 1, 2)
 
     def backward(self, dout):
-        columns, padded_shape = self._cached()
-        dy = self._output_rows(dout, padded_shape)  # (O, H'*W'*N)
+        xp = self._cached()
+        dy = self._output_rows(dout, xp.shape)  # (O, H'*W'*N)
         W = self.effective_weight()
-        self.grads["W"] = im2col.weight_gradient(columns, dy).reshape(W.shape)
+        self.grads["W"] = self._weight_gradient(xp, dy).reshape(W.shape)
         if self.bias:
             self.grads["b"] = dy.sum(axis=1)
         if not self.input_grad:
             return None
-        return self._input_gradient(W, dy, padded_shape)
+        return self._input_gradient(W, dy, xp.shape)
 
     def backward_curvature(self, d2out):
         """As backward, with the columns, W and the upstream values squared (see Layer)."""
-        columns, padded_shape = self._cached()
-        d2y = self._output_rows(d2out, padded_shape)
+        xp = self._cached()
+        d2y = self._output_rows(d2out, xp.shape)
         W = self.effective_weight()
-        self.curvature["W"] = im2col.weight_gradient(columns, d2y, square=True).reshape(W.shape)
+        self.curvature["W"] = self._weight_gradient(xp, d2y, square=True).reshape(W.shape)
         if self.bias:
             self.curvature["b"] = d2y.sum(axis=1)
         if not self.input_grad:
             return None
-        return self._input_gradient(W * W, d2y, padded_shape)
+        return self._input_gradient(W * W, d2y, xp.shape)
 
     def clear_cache(self):
-        """Drop the forward cache and the column buffer."""
+        """Drop the forward cache (the padded input) and the column buffer."""
         self._cache, self._columns = None, im2col.ColumnBuffer()
 
     def sibling(self):
-        """A sibling (see Layer) with a column buffer of its own: the columns are its cache."""
+        """A sibling (see Layer) with a column buffer of its own."""
         twin = super().sibling()
         twin._columns = im2col.ColumnBuffer()
         return twin
@@ -128,6 +129,11 @@ class Conv2d(Layer):
         expected = (padded_shape[0], self.out_channels, *im2col.output_shape(padded_shape, k, s))
         dout = self._check_dout(dout, expected)
         return dout.transpose(1, 2, 3, 0).reshape(self.out_channels, -1)
+
+    def _weight_gradient(self, xp, dy, square=False):
+        """dy @ im2col(xp).T: (O, C*K*K), the columns rebuilt in this layer's buffer."""
+        k, s = self.kernel_size, self.stride
+        return im2col.weight_gradient(xp, dy, k, s, self._columns, square=square)
 
     def _input_gradient(self, W, dy, padded_shape):
         """W.T @ dy back through col2im, padding cut off: (N, C, H, W)."""

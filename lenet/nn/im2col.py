@@ -28,6 +28,7 @@ __all__ = [
     "pad",
     "unpad",
     "im2col",
+    "rows_per_block",
     "column_blocks",
     "ColumnBuffer",
     "convolve",
@@ -113,85 +114,106 @@ def im2col(xp, kernel_size, stride, out=None):
     return next(column_blocks(xp, kernel_size, stride, h_out, out))[1]
 
 
+def rows_per_block(padded_shape, kernel_size, stride, itemsize):
+    """Output rows whose columns take about COLUMN_BLOCK_BYTES (at least one, at most H')."""
+    n, c = padded_shape[:2]
+    h_out, w_out = output_shape(padded_shape, kernel_size, stride)
+    row_bytes = c * kernel_size * kernel_size * w_out * n * itemsize
+    return min(h_out, max(1, COLUMN_BLOCK_BYTES // max(1, row_bytes)))
+
+
 def column_blocks(xp, kernel_size, stride, rows_per_block, out=None):
     """im2col in blocks of output rows: yields (rows, cols) for consecutive ranges of rows.
 
     cols (C * K * K, len(rows) * W' * N) holds the columns of the windows in those output rows;
-    the blocks side by side are im2col(xp). A caller that uses each block as it comes (a matrix
-    product, say) finds it still in the CPU's cache. ``out``, a flat buffer of im2col's size
-    and dtype, holds the blocks one after the other instead of new arrays.
+    the blocks side by side are im2col(xp). Every block is written into the same array (``out``,
+    a flat buffer of at least one block's numbers and xp's dtype, or one new array), so use each
+    block before asking for the next: a caller that multiplies it right away finds it still in
+    the core's cache, and the columns of a whole batch never sit in memory at once.
     """
     n, c = xp.shape[:2]
     k = kernel_size
     h_out, w_out = output_shape(xp.shape, k, stride)
-    size = c * k * k * h_out * w_out * n
-    if out is None or out.size != size or out.dtype != xp.dtype:
+    per_row = c * k * k * w_out * n
+    size = per_row * min(rows_per_block, h_out)
+    if out is None or out.size < size or out.dtype != xp.dtype:
         out = np.empty(size, dtype=xp.dtype)
     # cols[:, i, j] is the strided slice window_slice(i, j, ...) of every offset (i, j); a
     # read-only sliding-window view holds all K x K of them, (N, C, H', W', K, K), so one copy
     # fills a block: the same numbers as a loop over the offsets, in one numpy call.
     windows = sliding_window_view(xp, (k, k), axis=(2, 3))[:, :, ::stride, ::stride]
     windows = windows.transpose(1, 4, 5, 2, 3, 0)  # (C, K, K, H', W', N), the order of cols
-    start = 0
     for h in range(0, h_out, rows_per_block):
         rows = range(h, min(h + rows_per_block, h_out))
-        stop = start + size * len(rows) // h_out
-        cols = out[start:stop].reshape(c, k, k, len(rows), w_out, n)
+        cols = out[: per_row * len(rows)].reshape(c, k, k, len(rows), w_out, n)
         np.copyto(cols, windows[:, :, :, rows.start : rows.stop])
         yield rows, cols.reshape(c * k * k, -1)
-        start = stop
 
 
 class ColumnBuffer:
-    """A flat array reused for im2col's columns from batch to batch.
+    """The flat array a layer's column blocks are written into, reused from batch to batch.
 
     A fresh array every step would cost the operating system a page fault per page; each
-    layer (and each of its siblings, one per chunk of a large batch) keeps its own.
+    Conv2d (and each of its siblings, one per chunk of a large batch) keeps its own. ``source``
+    is the padded input whose columns the array holds whole (one block), else None.
     """
 
     def __init__(self):
         self.array = None
+        self.source = None
 
     def get(self, size, dtype):
-        """The buffer of `size` numbers of `dtype` (a new one when either changed)."""
-        if self.array is None or self.array.size != size or self.array.dtype != dtype:
+        """A flat array of at least `size` numbers of `dtype` (a new one when it had fewer)."""
+        if self.array is None or self.array.size < size or self.array.dtype != dtype:
             self.array = np.empty(size, dtype=dtype)
         return self.array
 
 
-def convolve(xp, weights, stride, buffer=None):
-    """weights.reshape(O, -1) @ im2col(xp): (O, H' * W' * N), and the columns for backward.
+def _blocks(xp, kernel_size, stride, buffer):
+    """column_blocks of xp in blocks of about COLUMN_BLOCK_BYTES, written into buffer."""
+    rows = rows_per_block(xp.shape, kernel_size, stride, xp.dtype.itemsize)
+    n, c = xp.shape[:2]
+    h_out, w_out = output_shape(xp.shape, kernel_size, stride)
+    size = c * kernel_size * kernel_size * w_out * n * rows
+    out = None if buffer is None else buffer.get(size, xp.dtype)
+    if buffer is not None:
+        buffer.source = xp if rows == h_out else None
+    return column_blocks(xp, kernel_size, stride, rows, out=out)
 
-    xp: padded images (N, C, Hp, Wp); weights: (O, C, K, K). The columns are built and
-    multiplied in blocks of output rows of about COLUMN_BLOCK_BYTES, so that the product reads
-    each block while it is still in the core's cache. Returns (y, columns): columns is the list
-    of blocks, im2col(xp) cut along its second axis (weight_gradient takes it). buffer: a
-    ColumnBuffer that holds the blocks instead of a new array.
+
+def convolve(xp, weights, stride, buffer=None):
+    """weights.reshape(O, -1) @ im2col(xp): (O, H' * W' * N).
+
+    xp: padded images (N, C, Hp, Wp) of weights' dtype; weights: (O, C, K, K). The columns are
+    built and multiplied in blocks of output rows of about COLUMN_BLOCK_BYTES, each block
+    while it is still in the core's cache. buffer: a ColumnBuffer to write the blocks into.
     """
-    o, c, k = weights.shape[:3]
+    o, _, k = weights.shape[:3]
     n = xp.shape[0]
     h_out, w_out = output_shape(xp.shape, k, stride)
-    row_bytes = c * k * k * w_out * n * weights.dtype.itemsize
-    rows_per_block = max(1, COLUMN_BLOCK_BYTES // max(1, row_bytes))
-    size = c * k * k * h_out * w_out * n
-    out = None if buffer is None else buffer.get(size, weights.dtype)
     y = np.empty((o, h_out * w_out * n), dtype=weights.dtype)
-    columns = []
-    for rows, cols in column_blocks(xp, k, stride, rows_per_block, out=out):
+    for rows, cols in _blocks(xp, k, stride, buffer):
         outputs = slice(rows.start * w_out * n, rows.stop * w_out * n)
         np.matmul(weights.reshape(o, -1), cols, out=y[:, outputs])
-        columns.append(cols)
-    return y, columns
+    return y
 
 
-def weight_gradient(columns, dy, square=False):
-    """dy @ im2col(xp).T from convolve's column blocks: (O, C * K * K).
+def weight_gradient(xp, dy, kernel_size, stride, buffer=None, square=False):
+    """dy @ im2col(xp).T: (O, C * K * K), from the columns rebuilt block by block.
 
-    dy: (O, H' * W' * N), the gradient of convolve's y. square=True uses the columns squared
-    (the curvature pass of lenet.paper1998.sdlm).
+    xp: the padded images convolve had; dy: (O, H' * W' * N), the gradient of its y. Rebuilding
+    a block from xp (in the cache) costs less than reading stored columns of the whole batch
+    back from memory; when buffer still holds all of xp's columns (one block), they are used as
+    they are. square=True uses the columns squared (the curvature pass of lenet.paper1998.sdlm).
     """
+    k = kernel_size
+    if buffer is not None and buffer.source is xp:
+        c = xp.shape[1]
+        blocks = [(range(0), buffer.array[: c * k * k * dy.shape[1]].reshape(c * k * k, -1))]
+    else:
+        blocks = _blocks(xp, k, stride, buffer)
     total, start = None, 0
-    for cols in columns:
+    for _, cols in blocks:
         stop = start + cols.shape[1]
         # dy @ cols.T as (cols @ dy.T).T: BLAS is much faster at this long-K shape this way
         part = (cols * cols if square else cols) @ dy[:, start:stop].T

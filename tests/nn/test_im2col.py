@@ -60,10 +60,13 @@ def test_column_blocks_side_by_side_are_the_offsets_strided_slices(case, rows_pe
     expected = expected.transpose(1, 2, 3, 4, 0).reshape(c * k * k, -1)
     np.testing.assert_array_equal(im2col.im2col(x, k, s), expected)
     buffer = np.empty(expected.size)
-    blocks = list(im2col.column_blocks(x, k, s, rows_per_block, out=buffer))
-    assert [r.start for r, _ in blocks] == list(range(0, h_out, rows_per_block))
-    assert all(np.shares_memory(cols, buffer) for _, cols in blocks)
-    np.testing.assert_array_equal(np.concatenate([cols for _, cols in blocks], axis=1), expected)
+    blocks = [
+        (rows, np.shares_memory(cols, buffer), cols.copy())  # each block overwrites the last
+        for rows, cols in im2col.column_blocks(x, k, s, rows_per_block, out=buffer)
+    ]
+    assert [r.start for r, _, _ in blocks] == list(range(0, h_out, rows_per_block))
+    assert all(shared for _, shared, _ in blocks)
+    np.testing.assert_array_equal(np.concatenate([cols for _, _, cols in blocks], axis=1), expected)
 
 
 @settings(max_examples=60, deadline=None)

@@ -418,9 +418,9 @@ def test_conv2d_column_blocks_give_the_same_curvature(monkeypatch):
         layer = lenet.Conv2d(2, 4, 3, padding=1, dtype=F64, rng=0)
         layer.forward(x)
         d2x = layer.backward_curvature(d2out)
-        _, columns = lenet.nn.im2col.convolve(lenet.nn.im2col.pad(x, 1), layer.params["W"], 1)
-        results.append((d2x, layer.curvature["W"], len(columns)))
-    (d2x, curv_w, blocks), (d2x_rows, curv_w_rows, blocks_rows) = results
-    assert (blocks, blocks_rows) == (1, 7)
+        rows = lenet.nn.im2col.rows_per_block((3, 2, 9, 9), 3, 1, x.itemsize)
+        results.append((d2x, layer.curvature["W"], rows))
+    (d2x, curv_w, rows), (d2x_rows, curv_w_rows, rows_1) = results
+    assert (rows, rows_1) == (7, 1)  # all 7 output rows in one block, then one block per row
     np.testing.assert_allclose(d2x_rows, d2x, rtol=1e-12)
     np.testing.assert_allclose(curv_w_rows, curv_w, rtol=1e-12)
