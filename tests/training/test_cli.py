@@ -169,3 +169,22 @@ def test_train_steps_script_runs():
         r"20 steps at batch 8 after one warm-up step: loss (\S+) -> (\S+)\n", result.stdout
     )
     assert match and float(match[2]) < float(match[1])  # the same batch again: it learns it
+
+
+def test_thread_scaling_benchmark_prints_a_speedup_per_call_and_for_whole_steps():
+    script = Path(__file__).parents[2] / "benchmarks" / "thread_scaling.py"
+    result = subprocess.run(
+        [sys.executable, str(script), "--batch-size", "4", "--repeats", "3"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("batch 4: speedup of two threads over one")
+    names = [line.rsplit(maxsplit=1)[0].strip() for line in lines[1:]]
+    assert names[0] == "matrix product (conv 2)" and names[-2:] == [
+        "training steps, two threads",
+        "training steps, two processes",
+    ]
+    assert all(float(line.rsplit(maxsplit=1)[1]) > 0 for line in lines[1:])
