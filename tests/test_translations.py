@@ -21,8 +21,11 @@ import pytest
 from matplotlib.figure import Figure
 from matplotlib.text import Text
 
+import lenet
+from lenet import training
 from lenet.teaching import plotlang, student
 from lenet.teaching.exercises import EXERCISES, in_notebook, summary, verdict
+from lenet.training import experiment
 from lenet.utils import i18n
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -454,3 +457,20 @@ class _Module:
     def __init__(self, known):
         self.catalog = lambda lang: known
         self.normalize = i18n.normalize
+
+
+def test_a_runs_description_and_its_divergence_read_in_chinese():
+    for distort in (False, True):
+        for epochs in (1, 3):
+            line = i18n.translate(
+                experiment.Settings(distort=distort, epochs=epochs).describe(), "zh"
+            )
+            assert CJK.search(line) and not re.search("distorted|epoch|batch|pool", line), line
+    x, y = np.random.default_rng(0).normal(size=(8, 4)).astype(np.float32), np.arange(8) % 3
+    for lr, decay in ((1e39, 0.0), (0.05, 100.0)):  # a step too large; a decay that overshoots
+        model = lenet.Sequential(lenet.Linear(4, 3, rng=0))
+        optimizer = lenet.SGD(model, lr=lr, momentum=0.9, weight_decay=decay)
+        with pytest.raises(training.TrainingDiverged) as err:
+            training.fit(model, optimizer, (x, y), 50, batch_size=2, rng=0, progress=None)
+        line = i18n.translate(str(err.value), "zh")
+        assert CJK.search(line) and not re.search("[A-Za-z]{4,}", line), line

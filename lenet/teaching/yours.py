@@ -27,6 +27,7 @@ from pathlib import Path
 
 from lenet.teaching.exercises import EXERCISES, exercise
 from lenet.teaching.exercises.checker import judge
+from lenet.utils.i18n import ljust, translate
 
 __all__ = ["Collection", "Piece", "collect"]
 
@@ -66,8 +67,10 @@ class Collection(Mapping):
         """One line per piece: exercise, function, whose, why."""
         width = max([len(p.name) for p in self.pieces] + [8])
         lines = [f"{'exercise':<9} {'function':<{width}} {'whose':<7} why"]
+        # whose and why translated here, not by print: a function's name is code (accuracy)
         lines += [
-            f"{p.exercise:<9} {p.name:<{width}} {'yours' if p.yours else 'lenet':<7} {p.why}"
+            f"{p.exercise:<9} {p.name:<{width}} "
+            f"{ljust(translate('yours' if p.yours else 'lenet'), 7)} {translate(p.why)}"
             for p in self.pieces
         ]
         mine = sum(p.yours for p in self.pieces)

@@ -21,7 +21,9 @@ A row of an aligned table (cells two or more spaces apart, as ``f"{name:24} {acc
 prints them) without an entry of its own is translated cell by cell, each cell starting in the
 display column it started in (a Chinese character is two columns wide), so the table stays
 aligned: its header and its rows need one entry per word cell (``"steps": "步骤"``), not one per
-line.
+line. A table whose cells hold names that are code (a function called ``accuracy``) translates
+its word cells itself and pads them with ``ljust``; its rows then hold Chinese and are left as
+they are.
 
 The Chinese notebooks run the same code cells as the English ones, so in Chinese mode
 ``install()`` sends every ``print`` through ``translate`` (lenet's own messages included); the
@@ -45,6 +47,7 @@ __all__ = [
     "fill",
     "install",
     "language",
+    "ljust",
     "normalize",
     "translate",
     "width",
@@ -55,7 +58,7 @@ MARKER = ".lenet-lang"  # a file in the working directory naming the language of
 LOCALE = Path(__file__).resolve().parent / "locale"
 _LETTERS = re.compile(r"[A-Za-z]")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
-_CELL = re.compile(r"\S+(?: \S+)*")  # the cells of a table row are two or more spaces apart
+_GAP = re.compile(r" {2,}")  # between the cells of a table row
 
 
 def language():
@@ -127,6 +130,9 @@ def _line(line, lang):
     exact = _exact(line, lang)
     if exact is not None:
         return indent + exact
+    row = _row(line, lang, whole=True)  # before the templates: "{} s per epoch" is no header
+    if row is not None:
+        return row
     for anchor, pattern, translated in _templates(lang):
         if anchor in line:
             match = pattern.fullmatch(line)
@@ -135,7 +141,7 @@ def _line(line, lang):
                 # verdict in a sentence) is translated too; values are shorter than the line
                 values = [_line(v.strip(), lang) for v in match.groups()]
                 return indent + translated.format(*values)
-    row = _row(line, lang)
+    row = _row(line, lang, whole=False)
     if row is not None:
         return row
     sentences = _SENTENCE_END.split(line.strip())
@@ -154,18 +160,39 @@ def width(text):
     )
 
 
-def _row(line, lang):
+def ljust(text, columns):
+    """`text` padded with spaces to `columns` display columns (str.ljust counts characters)."""
+    return text + " " * (columns - width(text))
+
+
+def _cells(line):
+    """(start, text) of each cell of a table row: the gaps of two or more spaces outside
+    brackets (numpy prints [2.   0.98] as one value)."""
+    cells, start = [], len(line) - len(line.lstrip())
+    for gap in _GAP.finditer(line, start):
+        before = line[: gap.start()]
+        if sum(before.count(c) for c in "([{") == sum(before.count(c) for c in ")]}"):
+            cells.append((start, line[start : gap.start()]))
+            start = gap.end()
+    tail = line[start:].rstrip()
+    return cells + [(start, tail)] if tail else cells
+
+
+def _row(line, lang, whole):
     """A table row translated cell by cell, each cell where it started, or None if no cell
-    has an entry. A wider cell takes from the gap after it, keeping two spaces."""
-    cells = list(_CELL.finditer(line))
-    if len(cells) < 2:
+    has an entry (whole: if a cell with words has none). A wider cell takes from the gap after
+    it, keeping two spaces. A row with wide characters was laid out in its language by the
+    code that made it (a name that is code, a function called accuracy, stays as it is): None."""
+    cells = _cells(line)
+    if len(cells) < 2 or width(line) > len(line):
         return None
     out, changed = "", False
-    for cell in cells:
-        text = cell.group()
+    for start, text in cells:
         translated = _line(text, lang) if _LETTERS.search(text) else text
+        if whole and translated == text and _LETTERS.search(text) and _exact(text, lang) is None:
+            return None
         changed = changed or translated != text
-        gap = width(line[: cell.start()]) - width(out)
+        gap = width(line[:start]) - width(out)
         out += " " * (max(gap, 2) if out else gap) + translated
     return out if changed else None
 

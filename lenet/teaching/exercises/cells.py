@@ -12,7 +12,7 @@ import os
 
 from lenet.teaching.exercises.checker import ExerciseFailed, judge
 from lenet.teaching.exercises.registry import exercise, in_notebook
-from lenet.utils.i18n import translate
+from lenet.utils.i18n import ljust, translate
 
 __all__ = ["check", "grading", "or_reference", "summary", "verdict"]
 
@@ -66,11 +66,12 @@ def summary(notebook):
     for ex in exercises:
         seen = _SEEN.get(ex.number)
         status = seen.status if seen is not None else "not attempted"
-        points = f"{ex.points} point{'s' if ex.points > 1 else ''}"
-        # the status and the hint are one cell of the row: translated before they are joined
+        # the word cells translated here, not by print: the function's name is code
+        points = "1 point" if ex.points == 1 else f"{ex.points} points"  # catalog: each count
+        points = ljust(translate(points), 9)
         why = f": {translate(seen.hint)}" if status == "failed" and seen.hint else ""
         shown = translate(status) + why
-        lines.append(f"  {MARKS[status]} {ex.number:<5} {ex.function:<24} {points:<9} {shown}")
+        lines.append(f"  {MARKS[status]} {ex.number:<5} {ex.function:<24} {points} {shown}")
     passed = sum(1 for ex in exercises if getattr(_SEEN.get(ex.number), "passed", False))
     lines.append(f"{passed} of {len(exercises)} passed.")
     print("\n".join(lines))
