@@ -14,6 +14,7 @@ import shutil
 import warnings
 from pathlib import Path
 
+import ipywidgets
 import matplotlib
 import nbformat
 import numpy as np
@@ -321,6 +322,18 @@ def test_chinese_plots_have_a_cjk_font_and_translated_labels(chinese, monkeypatc
     assert ax.get_xlabel() == "轮次"
     assert ax.get_legend().get_texts()[0].get_text() == "验证准确率"
     assert (tmp_path / "chinese.png").stat().st_size > 0
+
+
+def test_chinese_widgets_have_translated_labels(chinese, monkeypatch):
+    monkeypatch.setattr(ipywidgets.Widget, "__init__", ipywidgets.Widget.__init__)  # undone
+    monkeypatch.setattr(Text, "set_text", Text.set_text)
+    with matplotlib.rc_context():
+        plotlang.install()
+    slider = ipywidgets.FloatLogSlider(value=0.1, description="validation accuracy")
+    button = ipywidgets.Button(description="epoch", tooltip="epoch")
+    assert slider.description == "验证准确率"  # notebook 2's slider is made by its own code
+    assert button.description == button.tooltip == "轮次"
+    assert ipywidgets.Button(description="no entry").description == "no entry"
 
 
 def test_the_chinese_student_edition(tmp_path):

@@ -8,11 +8,13 @@ lenet imports this module only when the language (lenet.utils.i18n.LANGUAGE) is 
   digits keep matplotlib's usual look and Chinese characters fall back to the CJK font, so no
   reader has to configure matplotlib;
 - sends every matplotlib text (titles, axis labels, legends, category tick labels) through
-  ``translate``, so that the Chinese notebooks' plotting code stays the English code.
+  ``translate``, so that the Chinese notebooks' plotting code stays the English code;
+- does the same for the label (``description``) and tooltip a notebook gives a widget.
 """
 
 from pathlib import Path
 
+import ipywidgets
 from matplotlib import font_manager, rcParams
 from matplotlib.text import Text
 
@@ -34,6 +36,8 @@ CJK_FONT_FILES = (
 )
 
 _set_text = Text.set_text
+_widget_init = ipywidgets.Widget.__init__
+WIDGET_TEXTS = ("description", "tooltip")  # what a widget shows a learner in words
 
 
 def cjk_font():
@@ -56,6 +60,13 @@ def _translated_set_text(self, s):
     _set_text(self, translate(s) if isinstance(s, str) else s)
 
 
+def _translated_widget_init(self, **kwargs):
+    for name in WIDGET_TEXTS:
+        if isinstance(kwargs.get(name), str):
+            kwargs[name] = translate(kwargs[name])
+    _widget_init(self, **kwargs)
+
+
 def install():
     """Chinese labels and a font that draws them (nothing to do in English; idempotent)."""
     if LANGUAGE == "en":
@@ -66,3 +77,4 @@ def install():
         # first font lacks come from the CJK font
         rcParams["font.family"] = [*rcParams["font.family"], family]
     Text.set_text = _translated_set_text
+    ipywidgets.Widget.__init__ = _translated_widget_init
