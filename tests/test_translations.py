@@ -25,7 +25,7 @@ from matplotlib.text import Text
 import lenet
 from lenet import training
 from lenet.teaching import plotlang, student
-from lenet.teaching.exercises import EXERCISES, in_notebook, summary, verdict
+from lenet.teaching.exercises import EXERCISES, in_notebook, or_reference, summary, verdict
 from lenet.training import experiment
 from lenet.utils import i18n
 
@@ -442,6 +442,22 @@ def test_the_summary_of_the_exercises_is_chinese(chinese_checker, capsys):
     assert all(re.fullmatch(r"\d 分", points) for points, _ in shown.values()), shown
     assert shown["1.1"][1].startswith("未通过: 你把平方误差加起来了")
     assert shown["5.3"] == ["2 分", "通过"] and shown["1.2"] == ["1 分", "尚未尝试"]
+
+
+def test_a_function_named_like_a_word_keeps_its_name(chinese_checker, capsys):
+    reference = EXERCISES["9.2"].reference
+
+    def accuracy(logits, labels):  # "accuracy" is also a word of the catalog: 准确率
+        return reference(logits, labels)
+
+    def wrong(logits, labels):
+        return 2
+
+    wrong.__name__ = "accuracy"
+    assert verdict("9.2", accuracy).message.startswith("✓ 练习 9.2（accuracy）")
+    assert or_reference("9.2", wrong) is reference
+    shown = i18n.translate(capsys.readouterr().out.strip())
+    assert shown == "（练习 9.2 还没有通过检查：下面用 lenet 的 accuracy 代替。）"
 
 
 def test_the_checks_catch_a_missing_entry(chinese_checker, monkeypatch):

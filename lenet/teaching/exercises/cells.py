@@ -12,7 +12,7 @@ import os
 
 from lenet.teaching.exercises.checker import ExerciseFailed, judge
 from lenet.teaching.exercises.registry import exercise, in_notebook
-from lenet.utils.i18n import ljust, translate
+from lenet.utils.i18n import fill, ljust, translate
 
 __all__ = ["check", "grading", "or_reference", "summary", "verdict"]
 
@@ -50,8 +50,20 @@ def or_reference(number, fn):
     if result.passed:
         return fn
     ex = exercise(number)
-    why = "not attempted yet" if result.status == "not attempted" else "not passing its check yet"
-    print(f"(Exercise {ex.number} is {why}: below, lenet's version of {ex.function} stands in.)")
+    # fill: the function's name is code, never translated as a word (accuracy)
+    if result.status == "not attempted":
+        line = fill(
+            "(Exercise {} is not attempted yet: below, lenet's version of {} stands in.)",
+            ex.number,
+            ex.function,
+        )
+    else:
+        line = fill(
+            "(Exercise {} is not passing its check yet: below, lenet's version of {} stands in.)",
+            ex.number,
+            ex.function,
+        )
+    print(line)
     return ex.reference
 
 
