@@ -136,7 +136,6 @@ class Conv2d(Layer):
         return im2col.weight_gradient(xp, dy, k, s, self._columns, square=square)
 
     def _input_gradient(self, W, dy, padded_shape):
-        """W.T @ dy back through col2im, padding cut off: (N, C, H, W)."""
-        dcols = W.reshape(self.out_channels, -1).T @ dy  # (C*K*K, H'*W'*N)
-        dxp = im2col.col2im(dcols, padded_shape, self.kernel_size, self.stride)
+        """col2im(W.T @ dy) (im2col.input_gradient), padding cut off: (N, C, H, W)."""
+        dxp = im2col.input_gradient(W, dy, padded_shape, self.stride, self._columns)
         return im2col.unpad(dxp, self.padding)

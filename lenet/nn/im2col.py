@@ -33,6 +33,7 @@ __all__ = [
     "ColumnBuffer",
     "convolve",
     "weight_gradient",
+    "input_gradient",
     "col2im",
     "window_sum",
     "window_sum_adjoint",
@@ -161,12 +162,19 @@ class ColumnBuffer:
     def __init__(self):
         self.array = None
         self.source = None
+        self.shifted = None  # input_gradient's zero-padded copies of dy, kept between steps
 
     def get(self, size, dtype):
         """A flat array of at least `size` numbers of `dtype` (a new one when it had fewer)."""
         if self.array is None or self.array.size < size or self.array.dtype != dtype:
             self.array = np.empty(size, dtype=dtype)
         return self.array
+
+    def zeros(self, shape, dtype):
+        """The array `shifted` of this shape and dtype; zero where no caller ever writes."""
+        if self.shifted is None or self.shifted.shape != shape or self.shifted.dtype != dtype:
+            self.shifted = np.zeros(shape, dtype=dtype)
+        return self.shifted
 
 
 def _blocks(xp, kernel_size, stride, buffer):
@@ -220,6 +228,35 @@ def weight_gradient(xp, dy, kernel_size, stride, buffer=None, square=False):
         total = part if total is None else total + part
         start = stop
     return total.T
+
+
+def input_gradient(weights, dy, padded_shape, stride, buffer=None):
+    """col2im(weights.reshape(O, -1).T @ dy): the gradient of convolve's padded input.
+
+    weights: (O, C, K, K); dy: (O, H' * W' * N), the gradient of convolve's y -> (N, C, Hp, Wp).
+    The same sums in fewer, larger steps: dy is copied K times, copy j moved along the width to
+    where window column j reads (shifted[o, j, h, S*w + j, n] = dy[o, h, w, n], zero elsewhere);
+    one product with the weights as (C*K) x (O*K) gives every window row i at once,
+    rows[c, i, h, w', n]; K strided sums put row i of each window in place. buffer: a
+    ColumnBuffer that keeps the shifted copies (zero where nothing is copied) between steps.
+    """
+    o, c, k = weights.shape[:3]
+    n = padded_shape[0]
+    h_out, w_out = output_shape(padded_shape, k, stride)
+    width = padded_shape[3]
+    shape = (o, k, h_out, width, n)
+    shifted = np.zeros(shape, dy.dtype) if buffer is None else buffer.zeros(shape, dy.dtype)
+    dy = dy.reshape(o, h_out, w_out, n)
+    span = stride * (w_out - 1) + 1
+    for j in range(k):
+        shifted[:, j, :, j : j + span : stride] = dy
+    by_row = weights.transpose(1, 2, 0, 3).reshape(c * k, o * k)  # [(c, i), (o, j)]
+    rows = (by_row @ shifted.reshape(o * k, -1)).reshape(c, k, h_out, width, n)
+    dxp = batch_last(padded_shape, dy.dtype)
+    stored = dxp.transpose(1, 2, 3, 0)  # (C, Hp, Wp, N), the order in memory
+    for i in range(k):
+        stored[:, i : i + stride * (h_out - 1) + 1 : stride] += rows[:, i]
+    return dxp
 
 
 def col2im(dcols, padded_shape, kernel_size, stride):

@@ -91,3 +91,20 @@ def test_output_size_counts_the_window_positions(size, k, s, p):
         return
     positions = [start for start in range(0, size + 2 * p - k + 1) if start % s == 0]
     assert im2col.output_size(size, k, s, p) == len(positions)
+
+
+@settings(max_examples=60, deadline=None)
+@given(windows(), st.integers(1, 3), st.integers(0, 2**16))
+def test_input_gradient_is_col2im_of_the_column_gradient(case, out_channels, seed):
+    """The same numbers as col2im(W2d.T @ dy), also on the second call with the same buffer."""
+    shape, k, s = case
+    n, c = shape[:2]
+    h_out, w_out = im2col.output_shape(shape, k, s)
+    weights = _random((out_channels, c, k, k), seed)
+    buffer = im2col.ColumnBuffer()
+    for step in range(2):  # the buffer's shifted copies are reused on the second step
+        dy = _random((out_channels, h_out * w_out * n), seed + 1 + step)
+        expected = im2col.col2im(weights.reshape(out_channels, -1).T @ dy, shape, k, s)
+        got = im2col.input_gradient(weights, dy, shape, s, buffer)
+        assert got.shape == shape
+        np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-12)
