@@ -5,7 +5,9 @@
 For each kind of numpy call a training step makes (a convolution's matrix product, im2col's
 copy, col2im's strided sums, a ReLU, a comparison), at LeNet-5's sizes for one batch, the script
 times one thread doing the call `repeats` times, then two threads each doing it `repeats` times
-at once, and prints the speedup (2.0: the second core does as much as the first). Then the same
+at once, and prints the speedup (2.0: the second core does as much as the first); then one
+matrix product for each of two of lenet's threads, handed over `repeats` times (what a
+hand-over costs when the work is short). Then the same
 for whole training steps (forward and backward) of separate networks, in two threads and in two
 processes. BLAS is held at one thread throughout, as lenet holds it (lenet.nn.cores). Run it on
 a quiet machine: it measures what a second core adds, and a busy machine has none to add.
@@ -20,7 +22,7 @@ import time
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from lenet.nn import im2col
+from lenet.nn import cores, im2col
 from lenet.nn.losses import SoftmaxCrossEntropy
 from lenet.nn.models import LeNet5
 
@@ -60,6 +62,20 @@ def speedup(function, times):
     for thread in threads:
         thread.join()
     return 2 * one / (time.perf_counter() - start)
+
+
+def handed_over(function, times):
+    """Seconds of two calls one after the other over the same two handed to two of lenet's
+    threads at once (cores.run_on_cores), `times` pairs each: what one hand-over costs."""
+    start = time.perf_counter()
+    for _ in range(times):
+        function()
+        function()
+    serial = time.perf_counter() - start
+    start = time.perf_counter()
+    for _ in range(times):
+        cores.run_on_cores(lambda _: function(), [0, 1])
+    return serial / (time.perf_counter() - start)
 
 
 def training_steps(n, steps):
@@ -103,6 +119,8 @@ def main(argv=None):
         for name, function in calls(n, np.random.default_rng(0)).items():
             function()
             print(f"  {name:30s} {speedup(function, args.repeats):.2f}")
+        product = calls(n, np.random.default_rng(0))["matrix product (conv 2)"]
+        print(f"  {'one product each, handed over':30s} {handed_over(product, args.repeats):.2f}")
     threads, processes = step_speedups(n, max(10, 3200 // n))
     print(f"  {'training steps, two threads':30s} {threads:.2f}")
     print(f"  {'training steps, two processes':30s} {processes:.2f}")
