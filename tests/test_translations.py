@@ -25,7 +25,15 @@ from matplotlib.text import Text
 import lenet
 from lenet import training
 from lenet.teaching import plotlang, student
-from lenet.teaching.exercises import EXERCISES, in_notebook, or_reference, summary, verdict
+from lenet.teaching.exercises import (
+    EXERCISES,
+    ExerciseFailed,
+    check,
+    in_notebook,
+    or_reference,
+    summary,
+    verdict,
+)
 from lenet.training import experiment
 from lenet.utils import i18n
 
@@ -458,6 +466,15 @@ def test_a_function_named_like_a_word_keeps_its_name(chinese_checker, capsys):
     assert or_reference("9.2", wrong) is reference
     shown = i18n.translate(capsys.readouterr().out.strip())
     assert shown == "（练习 9.2 还没有通过检查：下面用 lenet 的 accuracy 代替。）"
+
+
+def test_nbgraders_feedback_is_chinese(chinese_checker, monkeypatch):
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    with pytest.raises(ExerciseFailed) as failed:
+        check("1.1", EXERCISES["1.1"].mistakes[0].wrong)
+    lines = str(failed.value).split("\n")  # as nbgrader shows it: no print translates it
+    assert all(CJK.search(line) for line in lines), lines
+    assert lines[1] == "  损失 应为 0.896046，得到的是 4.48023" and lines[2].startswith("  提示：")
 
 
 def test_the_checks_catch_a_missing_entry(chinese_checker, monkeypatch):
