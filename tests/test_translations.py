@@ -223,6 +223,7 @@ CATALOG = {
     "lenet {} {}": "lenet {} {}",
     "epoch": "轮次",
     "loss: {}": "损失：{}",
+    "{}: loss: {}": "{}：损失：{}",
     "validation accuracy": "验证准确率",
     "a brace {{x}} stays": "花括号 {{x}} 不变",
     "weight decay {}: ends at {}": "权重衰减 {}：终点 {}",
@@ -249,6 +250,10 @@ def test_translate_fills_values_in_and_reorders_them(chinese):
     assert i18n.translate("no entry for this line") == "no entry for this line"
     assert i18n.translate("0.25 1e-3") == "0.25 1e-3"
     assert i18n.translate("epoch", lang="en") == "epoch"
+
+
+def test_a_padded_name_in_a_sentence_is_no_table(chinese):
+    assert i18n.translate(f"{'plain':9}: loss: 0.5") == "普通：损失：0.5"
 
 
 def test_a_value_may_hold_a_number_ending_in_a_point(chinese):

@@ -167,11 +167,13 @@ def ljust(text, columns):
 
 def _cells(line):
     """(start, text) of each cell of a table row: the gaps of two or more spaces outside
-    brackets (numpy prints [2.   0.98] as one value)."""
+    brackets (numpy prints [2.   0.98] as one value) and before no punctuation (a padded name
+    in a sentence, f"{name:12}: x = {x}", is no table)."""
     cells, start = [], len(line) - len(line.lstrip())
     for gap in _GAP.finditer(line, start):
         before = line[: gap.start()]
-        if sum(before.count(c) for c in "([{") == sum(before.count(c) for c in ")]}"):
+        opened = sum(before.count(c) for c in "([{") - sum(before.count(c) for c in ")]}")
+        if not opened and not line.startswith((":", ",", ";", ".", ")"), gap.end()):
             cells.append((start, line[start : gap.start()]))
             start = gap.end()
     tail = line[start:].rstrip()
